@@ -1,0 +1,161 @@
+/*
+ * core/crypto.c - OpenSSL-backed primitives and the text codecs.
+ */
+#include "core/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                        unsigned char out[CRYPTO_SHA256_LEN])
+{
+    unsigned int len = CRYPTO_SHA256_LEN;
+    if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &len)) {
+        log_error("crypto.hmac_failed");
+        abort();
+    }
+}
+
+void crypto_sha256(const void *msg, size_t msg_len, unsigned char out[CRYPTO_SHA256_LEN])
+{
+    unsigned int len = CRYPTO_SHA256_LEN;
+    if (!EVP_Digest(msg, msg_len, out, &len, EVP_sha256(), NULL)) {
+        log_error("crypto.sha256_failed");
+        abort();
+    }
+}
+
+bool crypto_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void crypto_random(void *out, size_t n)
+{
+    if (RAND_bytes(out, (int)n) != 1) {
+        log_error("crypto.random_failed");
+        abort();
+    }
+}
+
+void hex_encode(const void *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *p = in;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+enum err hex_decode(const char *in, size_t in_len, unsigned char *out, size_t out_len)
+{
+    if (in_len != 2 * out_len)
+        return ERR_INVALID;
+    for (size_t i = 0; i < out_len; i++) {
+        int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return ERR_INVALID;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return ERR_OK;
+}
+
+static void b64_encode(const unsigned char *p, size_t n, char *out, const char *alpha, bool pad)
+{
+    size_t o = 0, i = 0;
+    for (; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+        out[o++] = alpha[v >> 18];
+        out[o++] = alpha[(v >> 12) & 63];
+        out[o++] = alpha[(v >> 6) & 63];
+        out[o++] = alpha[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
+        out[o++] = alpha[v >> 18];
+        out[o++] = alpha[(v >> 12) & 63];
+        if (i + 1 < n)
+            out[o++] = alpha[(v >> 6) & 63];
+        else if (pad)
+            out[o++] = '=';
+        if (pad)
+            out[o++] = '=';
+    }
+    out[o] = '\0';
+}
+
+void base64_encode(const void *in, size_t n, char *out)
+{
+    b64_encode(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
+}
+
+void base64url_encode(const void *in, size_t n, char *out)
+{
+    b64_encode(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+}
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+enum err base64_decode(const char *in, size_t in_len, unsigned char *out, size_t out_cap,
+                       size_t *out_len)
+{
+    size_t n = in_len;
+    while (n > 0 && in[n - 1] == '=')
+        n--;
+    size_t n_pad = in_len - n;
+    if (n_pad > 2 || (n_pad && in_len % 4 != 0) || n % 4 == 1)
+        return ERR_INVALID;
+    size_t need = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+    if (need > out_cap)
+        return ERR_TOO_LARGE;
+    unsigned acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value(in[i]);
+        if (v < 0)
+            return ERR_INVALID;
+        acc = (acc << 6 | (unsigned)v) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    if (bits && (acc & ((1u << bits) - 1))) /* non-canonical trailing bits */
+        return ERR_INVALID;
+    *out_len = o;
+    return ERR_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * core/crypto.h - the primitives the program uses: HMAC-SHA256, SHA-256, constant-time
+ * comparison, random bytes, hex and base64/base64url codecs.
+ *
+ * Threads: every function is safe to call from any thread.
+ */
+#ifndef SB_CORE_CRYPTO_H
+#define SB_CORE_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+#define CRYPTO_SHA256_LEN 32
+
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                        unsigned char out[CRYPTO_SHA256_LEN]);
+void crypto_sha256(const void *msg, size_t msg_len, unsigned char out[CRYPTO_SHA256_LEN]);
+/* Constant-time equality of two n-byte strings. */
+bool crypto_equal(const void *a, const void *b, size_t n);
+/* Fills out with n bytes from the OS CSPRNG; aborts if the OS cannot supply them. */
+void crypto_random(void *out, size_t n);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
+void hex_encode(const void *in, size_t n, char *out);
+/* Decodes exactly out_len bytes from 2*out_len hex digits (either case); ERR_INVALID on a
+ * wrong length or a non-hex digit. */
+MUST_USE enum err hex_decode(const char *in, size_t in_len, unsigned char *out, size_t out_len);
+
+/* Base64 (RFC 4648 section 4) with padding; out needs 4*ceil(n/3)+1 bytes. */
+void base64_encode(const void *in, size_t n, char *out);
+/* Base64url (RFC 4648 section 5) without padding; out needs 4*ceil(n/3)+1 bytes. */
+void base64url_encode(const void *in, size_t n, char *out);
+/* Decodes base64 or base64url (either alphabet, padding optional but, if present, correct).
+ * out needs 3*ceil(in_len/4) bytes; *out_len receives the decoded length. */
+MUST_USE enum err base64_decode(const char *in, size_t in_len, unsigned char *out,
+                                size_t out_cap, size_t *out_len);
+
+#endif

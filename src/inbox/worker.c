@@ -1,0 +1,212 @@
+/*
+ * inbox/worker.c - the worker pool: claim, dispatch by kind, ack / retry / dead-letter.
+ *
+ * A job's side effects and its ack commit in one transaction, so a crash in between leaves
+ * the job to be claimed again after its lease, and the dedupe keys make that replay a no-op.
+ */
+#include "inbox/inbox.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "meta/meta.h"
+#include "queue/queue.h"
+
+#define CLAIM_BATCH      32
+#define LEASE_MS         60000
+#define IDLE_WAIT_MS     250
+#define PRUNE_EVERY_MS   (10 * 60 * 1000)
+
+struct worker {
+    struct inbox *in;
+    pthread_t thread;
+    struct store *store;
+    int index;
+};
+
+struct inbox {
+    struct queue *queue;
+    struct worker *workers;
+    int n_workers;
+    atomic_bool stopping;
+};
+
+typedef enum err job_fn(struct worker *w, const struct store_job *job, const char **reason);
+
+static struct metric *m_events_new, *m_events_dup;
+
+static enum err run_webhook(struct worker *w, const struct store_job *job, const char **reason)
+{
+    int n_new = 0, n_dup = 0;
+    enum err rc = inbox_handle_delivery(w->store, job->id, (const char *)job->payload,
+                                        job->payload_len, &n_new, &n_dup, reason);
+    if (rc == ERR_OK)
+        log_info("webhook.parsed", LOG_INT("job", job->id), LOG_INT("events", n_new),
+                 LOG_INT("duplicates", n_dup));
+    return rc;
+}
+
+static const struct {
+    const char *kind;
+    job_fn *fn;
+} job_kinds[] = {
+    {META_JOB_WEBHOOK, run_webhook},
+};
+
+#define N_KINDS (sizeof job_kinds / sizeof job_kinds[0])
+
+enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *body, size_t len,
+                               int *n_new, int *n_dup, const char **reason)
+{
+    struct arena a;
+    arena_init(&a);
+    struct meta_delivery d;
+    enum err rc = meta_parse_delivery(&a, body, len, &d, reason);
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; rc == ERR_OK && i < d.n_events; i++) {
+        const struct meta_event *e = &d.events[i];
+        struct store_event se = {
+            .object = e->object, .entry_id = e->entry_id, .kind = meta_event_kind_name(e->kind),
+            .channel = e->channel, .key = e->key, .sender_id = e->sender_id,
+            .recipient_id = e->recipient_id, .mid = e->mid, .ts_ms = e->ts_ms,
+            .raw_json = e->raw_json ? e->raw_json : "{}", .job_id = job_id};
+        int64_t id;
+        rc = store_event_insert(s, &se, now, &id);
+        if (rc == ERR_CONFLICT) {
+            (*n_dup)++;
+            metrics_inc(m_events_dup, 1);
+            rc = ERR_OK;
+        } else if (rc == ERR_OK) {
+            (*n_new)++;
+            metrics_inc(m_events_new, 1);
+        }
+    }
+    arena_release(&a);
+    return rc;
+}
+
+static job_fn *find_kind(const char *kind)
+{
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (strcmp(job_kinds[i].kind, kind) == 0)
+            return job_kinds[i].fn;
+    return NULL;
+}
+
+/* Runs one job and settles it in the same transaction as its effects. */
+static void run_job(struct worker *w, const struct store_job *job)
+{
+    struct queue *q = w->in->queue;
+    const char *reason = NULL;
+    job_fn *fn = find_kind(job->kind);
+    enum err rc = store_begin(w->store);
+    if (rc == ERR_OK)
+        rc = fn ? fn(w, job, &reason) : ERR_INVALID;
+    if (rc == ERR_OK) {
+        rc = queue_ack(q, w->store, job);
+        if (rc == ERR_OK)
+            rc = store_commit(w->store);
+        else
+            store_rollback(w->store);
+        if (rc != ERR_OK)
+            log_warn("job.ack_failed", LOG_INT("job", job->id), LOG_ERR(rc));
+        return;
+    }
+    store_rollback(w->store);
+    if (!fn)
+        reason = "no handler for this job kind";
+    enum err settle = rc == ERR_INVALID
+                          ? queue_bury(q, w->store, job, reason ? reason : "invalid")
+                          : queue_retry(q, w->store, job, reason ? reason : err_name(rc));
+    if (settle != ERR_OK)
+        log_warn("job.settle_failed", LOG_INT("job", job->id), LOG_ERR(settle));
+}
+
+static void maybe_prune(struct worker *w, int64_t *last)
+{
+    int64_t now = clock_now_ms();
+    if (w->index != 0 || now - *last < PRUNE_EVERY_MS)
+        return;
+    *last = now;
+    int64_t n = 0;
+    if (store_jobs_prune(w->store, now - 48LL * 3600 * 1000, &n) == ERR_OK && n)
+        log_info("queue.pruned", LOG_INT("jobs", n));
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    const char *kinds[N_KINDS];
+    for (size_t i = 0; i < N_KINDS; i++)
+        kinds[i] = job_kinds[i].kind;
+    int64_t last_prune = 0;
+    while (!atomic_load(&w->in->stopping)) {
+        struct arena a;
+        arena_init(&a);
+        struct store_job jobs[CLAIM_BATCH];
+        size_t n = 0;
+        enum err rc = queue_claim(w->in->queue, w->store, kinds, N_KINDS, CLAIM_BATCH, LEASE_MS,
+                                  &a, jobs, &n);
+        if (rc != ERR_OK && rc != ERR_AGAIN)
+            log_warn("job.claim_failed", LOG_ERR(rc));
+        for (size_t i = 0; i < n; i++)
+            run_job(w, &jobs[i]);
+        arena_release(&a);
+        maybe_prune(w, &last_prune);
+        if (n == 0)
+            queue_wait(w->in->queue, IDLE_WAIT_MS);
+    }
+    return NULL;
+}
+
+enum err inbox_start(const struct inbox_opts *o, struct inbox **out)
+{
+    m_events_new = metrics_counter("switchboard_events_total",
+                                   "Inbound events parsed from deliveries, by result",
+                                   "result=\"stored\"");
+    m_events_dup = metrics_counter("switchboard_events_total",
+                                   "Inbound events parsed from deliveries, by result",
+                                   "result=\"duplicate\"");
+    struct inbox *in = xcalloc(1, sizeof *in);
+    in->queue = o->queue;
+    in->workers = xcalloc((size_t)o->workers, sizeof *in->workers);
+    enum err rc = ERR_OK;
+    for (int i = 0; i < o->workers && rc == ERR_OK; i++) {
+        struct worker *w = &in->workers[i];
+        w->in = in;
+        w->index = i;
+        rc = store_open(o->store, &w->store);
+        if (rc == ERR_OK && pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            store_free(w->store);
+            rc = ERR_INTERNAL;
+        }
+        if (rc == ERR_OK)
+            in->n_workers++;
+    }
+    if (rc != ERR_OK) {
+        inbox_stop(in);
+        return rc;
+    }
+    *out = in;
+    return ERR_OK;
+}
+
+void inbox_stop(struct inbox *in)
+{
+    if (!in)
+        return;
+    atomic_store(&in->stopping, true);
+    queue_notify(in->queue);
+    for (int i = 0; i < in->n_workers; i++) {
+        pthread_join(in->workers[i].thread, NULL);
+        store_free(in->workers[i].store);
+    }
+    free(in->workers);
+    free(in);
+}

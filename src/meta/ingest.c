@@ -1,0 +1,172 @@
+/*
+ * meta/ingest.c - the webhook endpoint: verify, queue durably, then answer.
+ *
+ * POST does only what must happen before the 200: check the signature over the raw bytes,
+ * check that the body is JSON (without building a tree), and hand it to the queue's
+ * group-commit writer. The connection is suspended until the commit; parsing into events
+ * happens later on a worker. A redelivered body is recognised by its HMAC (the same bytes
+ * give the same digest) and answered 200 without a second row.
+ */
+#include "meta/meta.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/crypto.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "queue/queue.h"
+
+#define METRIC_RECEIVED "switchboard_webhooks_received_total"
+
+struct meta_ingest {
+    char *app_secret, *verify_token;
+    struct queue *queue;
+};
+
+static struct metric *m_accepted, *m_rejected, *m_duplicate, *m_dead_letter, *m_failed,
+    *m_ack_seconds;
+
+static void register_metrics(void)
+{
+    static const char help[] = "Webhook deliveries received, by result";
+    static const double ack_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01,
+                                        0.025,  0.05,  0.1,   0.25,  1.0};
+    m_accepted = metrics_counter(METRIC_RECEIVED, help, "result=\"accepted\"");
+    m_rejected = metrics_counter(METRIC_RECEIVED, help, "result=\"rejected\"");
+    m_duplicate = metrics_counter(METRIC_RECEIVED, help, "result=\"duplicate\"");
+    m_dead_letter = metrics_counter(METRIC_RECEIVED, help, "result=\"dead_letter\"");
+    m_failed = metrics_counter(METRIC_RECEIVED, help, "result=\"failed\"");
+    m_ack_seconds = metrics_histogram("switchboard_webhook_ack_seconds",
+                                      "Time from a complete webhook body to its answer",
+                                      ack_bounds, sizeof ack_bounds / sizeof ack_bounds[0]);
+}
+
+enum err meta_ingest_new(const struct meta_ingest_opts *o, struct meta_ingest **out)
+{
+    struct meta_ingest *in = xcalloc(1, sizeof *in);
+    in->app_secret = xstrdup(o->app_secret ? o->app_secret : "");
+    in->verify_token = xstrdup(o->verify_token ? o->verify_token : "");
+    in->queue = o->queue;
+    register_metrics();
+    if (!*in->app_secret)
+        log_warn("webhook.no_app_secret", LOG_STR("effect", "every delivery is rejected"));
+    *out = in;
+    return ERR_OK;
+}
+
+void meta_ingest_free(struct meta_ingest *in)
+{
+    if (!in)
+        return;
+    free(in->app_secret);
+    free(in->verify_token);
+    free(in);
+}
+
+void meta_webhook_verify(struct http_req *req, void *ctx)
+{
+    struct meta_ingest *in = ctx;
+    const char *mode = http_req_query(req, "hub.mode");
+    const char *token = http_req_query(req, "hub.verify_token");
+    const char *challenge = http_req_query(req, "hub.challenge");
+    size_t want = strlen(in->verify_token);
+    bool ok = mode && strcmp(mode, "subscribe") == 0 && token && want &&
+              strlen(token) == want && crypto_equal(token, in->verify_token, want);
+    if (!ok) {
+        log_info("webhook.verify_rejected", LOG_BOOL("token_present", token != NULL));
+        http_reply_text(req, 403, "forbidden\n");
+        return;
+    }
+    if (!challenge) {
+        http_reply_text(req, 400, "missing hub.challenge\n");
+        return;
+    }
+    log_info("webhook.verified");
+    http_reply(req, 200, "text/plain", challenge, strlen(challenge));
+}
+
+static void answered(struct http_req *req, struct metric *m, const char *event, size_t bytes)
+{
+    long long us = http_req_age_us(req);
+    metrics_inc(m, 1);
+    metrics_observe(m_ack_seconds, (double)us / 1e6);
+    log_info(event, LOG_STR("rid", http_req_id(req)), LOG_INT("bytes", bytes),
+             LOG_INT("us", us));
+}
+
+/* Runs on the queue's writer thread after the commit. The request may be freed as soon as
+ * http_reply() returns, so everything else happens before it. */
+static void on_queued(void *ctx, enum err rc, int64_t id)
+{
+    struct http_req *req = ctx;
+    size_t len;
+    (void)http_req_body(req, &len);
+    if (rc != ERR_OK) {
+        answered(req, m_failed, "webhook.store_failed", len);
+        http_reply_text(req, 503, "try again\n"); /* Meta retries: nothing is lost */
+    } else if (id == 0) {
+        answered(req, m_duplicate, "webhook.duplicate", len);
+        http_reply_text(req, 200, "EVENT_RECEIVED");
+    } else {
+        answered(req, m_accepted, "webhook.accepted", len);
+        http_reply_text(req, 200, "EVENT_RECEIVED");
+    }
+}
+
+static void on_dead_lettered(void *ctx, enum err rc, int64_t id)
+{
+    struct http_req *req = ctx;
+    size_t len;
+    (void)id;
+    (void)http_req_body(req, &len);
+    if (rc != ERR_OK) {
+        answered(req, m_failed, "webhook.store_failed", len);
+        http_reply_text(req, 503, "try again\n");
+        return;
+    }
+    answered(req, m_dead_letter, "webhook.dead_letter", len);
+    http_reply_text(req, 200, "EVENT_RECEIVED");
+}
+
+static const char *signature_problem(const char *header)
+{
+    unsigned char d[META_SIGNATURE_LEN];
+    if (!header)
+        return "missing";
+    if (meta_parse_signature_header(header, strlen(header), d) != ERR_OK)
+        return "malformed";
+    return "mismatch";
+}
+
+void meta_webhook_receive(struct http_req *req, void *ctx)
+{
+    struct meta_ingest *in = ctx;
+    size_t len;
+    const char *body = http_req_body(req, &len);
+    const char *sig = http_req_header(req, "X-Hub-Signature-256");
+    unsigned char mac[META_SIGNATURE_LEN];
+    if (meta_verify_signature(in->app_secret, body, len, sig, mac) != ERR_OK) {
+        metrics_inc(m_rejected, 1);
+        log_info("webhook.rejected", LOG_STR("signature", signature_problem(sig)),
+                 LOG_INT("bytes", len));
+        http_reply_text(req, 403, "invalid signature\n");
+        return;
+    }
+    struct json_error jerr;
+    if (json_validate(body, len, JSON_MAX_DEPTH, &jerr) != ERR_OK) {
+        char *reason = arena_printf(http_req_arena(req), "invalid JSON at byte %zu: %s",
+                                    jerr.offset, jerr.reason);
+        log_warn("webhook.invalid_json", LOG_STR("reason", reason), LOG_INT("bytes", len));
+        http_defer(req);
+        queue_dead_letter_async(in->queue, "webhook", reason, body, len, on_dead_lettered, req);
+        return;
+    }
+    char dedupe[3 + 2 * META_SIGNATURE_LEN + 1] = "wh:";
+    hex_encode(mac, sizeof mac, dedupe + 3);
+    struct queue_job job = {.kind = META_JOB_WEBHOOK, .dedupe = dedupe, .payload = body,
+                            .payload_len = len};
+    http_defer(req);
+    queue_enqueue_async(in->queue, &job, on_queued, req);
+}

@@ -1,0 +1,81 @@
+/*
+ * store/sqlite_int.h - shared by the SQLite backend's files.
+ */
+#ifndef SB_STORE_SQLITE_INT_H
+#define SB_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+
+struct sqlite_migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+
+extern const struct sqlite_migration sqlite_migrations[];
+extern const int sqlite_n_migrations;
+
+enum sqlite_stmt {
+    Q_JOB_INSERT,
+    Q_JOB_CLAIM_SELECT,
+    Q_JOB_CLAIM_UPDATE,
+    Q_JOB_DELETE,
+    Q_JOB_DONE,
+    Q_JOB_RETRY,
+    Q_JOB_EXTEND,
+    Q_JOB_BURY_COPY,
+    Q_JOB_BURY_MARK,
+    Q_JOB_PRUNE,
+    Q_QUEUE_STATS,
+    Q_DEAD_COUNT,
+    Q_NEXT_DUE,
+    Q_DEAD_ADD,
+    Q_DEAD_LIST,
+    Q_EVENT_INSERT,
+    Q_EVENT_COUNT,
+    Q__COUNT
+};
+
+struct sqlite_store {
+    struct store base;
+    sqlite3 *db;
+    sqlite3_stmt *stmts[Q__COUNT];
+};
+
+/* The prepared statement for id, reset and with its bindings cleared. NULL on failure. */
+sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, enum sqlite_stmt id);
+/* Maps a SQLite result code to enum err, logging the library's words once. */
+enum err sqlite_err(struct sqlite_store *s, int rc, const char *what);
+/* Steps a statement that returns no rows. */
+enum err sqlite_step_done(struct sqlite_store *s, sqlite3_stmt *st, const char *what);
+
+enum err sqlite_migrate(struct store *base, int *from, int *to);
+enum err sqlite_schema_version(struct store *base, int *version);
+
+/* Queue and event ops (sqlite_queue.c). */
+enum err sqlite_jobs_insert(struct store *base, const struct store_job_new *jobs, size_t n,
+                            int64_t now_ms, int64_t *ids);
+enum err sqlite_jobs_claim(struct store *base, const char *const *kinds, size_t n_kinds,
+                           int64_t now_ms, int64_t lease_ms, const char *owner, size_t max,
+                           struct arena *a, struct store_job *out, size_t *n_out);
+enum err sqlite_job_finish(struct store *base, int64_t id, const char *owner, int64_t now_ms);
+enum err sqlite_job_retry(struct store *base, int64_t id, const char *owner, int64_t run_at_ms,
+                          const char *error);
+enum err sqlite_job_extend(struct store *base, int64_t id, const char *owner, int64_t until_ms);
+enum err sqlite_job_bury(struct store *base, int64_t id, const char *owner, const char *reason,
+                         int64_t now_ms);
+enum err sqlite_jobs_prune(struct store *base, int64_t cutoff_ms, int64_t *n);
+enum err sqlite_queue_stats(struct store *base, int64_t now_ms, struct store_queue_stats *st);
+enum err sqlite_jobs_next_due(struct store *base, int64_t *run_at_ms);
+enum err sqlite_dead_letter_add(struct store *base, const char *source, const char *kind,
+                                const char *reason, const void *payload, size_t len,
+                                int64_t now_ms);
+enum err sqlite_dead_letters_list(struct store *base, size_t max, struct arena *a,
+                                  struct store_dead_letter *out, size_t *n_out);
+enum err sqlite_event_insert(struct store *base, const struct store_event *ev, int64_t now_ms,
+                             int64_t *id);
+enum err sqlite_events_count(struct store *base, int64_t *n);
+
+#endif

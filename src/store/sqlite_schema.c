@@ -1,0 +1,162 @@
+/*
+ * store/sqlite_schema.c - the SQLite schema as an append-only list of migrations.
+ *
+ * Never edit a migration that has shipped: add the next one. Each runs in its own
+ * transaction together with its row in schema_migrations.
+ *
+ * The schema covers the whole of DESIGN.md: connected accounts (Pages, Instagram accounts)
+ * with encrypted tokens; contacts (PSID/IGSID per account); conversations with their mode,
+ * window clock and handoff; messages in both directions with Meta's ids and send status;
+ * inbound events exactly once; the durable job queue and its dead letters; operators,
+ * sessions and the audit log; posts, their images and the media store; the knowledge base;
+ * deletion requests; and the event log the dashboard's WebSocket resumes from.
+ * Times are Unix milliseconds (INTEGER) throughout.
+ */
+#include "store/sqlite_int.h"
+
+static const char m1_core[] =
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  platform TEXT NOT NULL CHECK (platform IN ('messenger','instagram')),"
+    "  external_id TEXT NOT NULL,"          /* Page id or IG professional account id */
+    "  page_id TEXT,"                       /* the Page an IG account is linked to */
+    "  name TEXT, username TEXT, picture_url TEXT,"
+    "  token_enc BLOB,"                     /* AES-256-GCM(nonce|ct|tag), AAD = account id */
+    "  token_expires_at INTEGER,"
+    "  user_id TEXT,"                       /* app-scoped id of the admin who connected it */
+    "  scopes TEXT,"
+    "  status TEXT NOT NULL DEFAULT 'active'"
+    "    CHECK (status IN ('active','needs_reconnect','revoked')),"
+    "  status_reason TEXT,"
+    "  subscribed_fields TEXT, subscribed_at INTEGER,"
+    "  last_event_at INTEGER,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (platform, external_id));"
+    "CREATE TABLE contacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  scoped_id TEXT NOT NULL,"            /* PSID or IGSID */
+    "  name TEXT, username TEXT, picture_url TEXT,"
+    "  user_id TEXT,"                       /* app-scoped id, when known (data deletion) */
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (account_id, scoped_id));"
+    "CREATE INDEX contacts_user ON contacts(user_id) WHERE user_id IS NOT NULL;"
+    "CREATE TABLE conversations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+    "  mode TEXT NOT NULL DEFAULT 'ai' CHECK (mode IN ('ai','human','paused')),"
+    "  last_customer_at INTEGER,"           /* the 24-hour / 7-day window clock */
+    "  last_message_at INTEGER,"
+    "  handoff_reason TEXT, handoff_at INTEGER,"
+    "  assigned_operator_id INTEGER,"
+    "  unread INTEGER NOT NULL DEFAULT 0,"
+    "  ai_disclosed_at INTEGER,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (account_id, contact_id));"
+    "CREATE INDEX conversations_recent ON conversations(last_message_at DESC, id DESC);"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
+    "  direction TEXT NOT NULL CHECK (direction IN ('in','out')),"
+    "  author TEXT NOT NULL CHECK (author IN ('customer','ai','human','business','system')),"
+    "  operator_id INTEGER,"
+    "  mid TEXT,"                           /* Meta's message id, <= 512 bytes */
+    "  text TEXT, attachments TEXT, reply_to TEXT, meta TEXT,"  /* JSON where structured */
+    "  status TEXT NOT NULL,"               /* received|queued|sending|sent|failed|deleted */
+    "  messaging_type TEXT, tag TEXT,"
+    "  error_code INTEGER, error_subcode INTEGER, error_message TEXT,"
+    "  meta_ts INTEGER,"                    /* Meta's timestamp for the message */
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX messages_mid ON messages(conversation_id, mid) WHERE mid IS NOT NULL;"
+    "CREATE INDEX messages_conv ON messages(conversation_id, id);"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  object TEXT NOT NULL, entry_id TEXT NOT NULL, kind TEXT NOT NULL, channel TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  sender_id TEXT, recipient_id TEXT, mid TEXT, ts INTEGER,"
+    "  raw TEXT NOT NULL, job_id INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (object, entry_id, key));"
+    "CREATE TABLE jobs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL, key TEXT, dedupe TEXT UNIQUE, payload BLOB,"
+    "  state TEXT NOT NULL CHECK (state IN ('ready','running','done','dead')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+    "  run_at INTEGER NOT NULL, lease_until INTEGER, lease_owner TEXT, last_error TEXT,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX jobs_pending ON jobs(run_at, id) WHERE state IN ('ready','running');"
+    "CREATE INDEX jobs_key ON jobs(key, id) WHERE key IS NOT NULL AND state IN "
+    "  ('ready','running');"
+    "CREATE INDEX jobs_done ON jobs(updated_at) WHERE state IN ('done','dead');"
+    "CREATE TABLE dead_letters ("
+    "  id INTEGER PRIMARY KEY,"
+    "  source TEXT NOT NULL,"               /* 'webhook' (unparseable body) or 'job' */
+    "  kind TEXT, reason TEXT NOT NULL, payload BLOB, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  job_id INTEGER, created_at INTEGER NOT NULL);";
+
+static const char m2_people_content[] =
+    "CREATE TABLE operators ("
+    "  id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  password_hash TEXT NOT NULL,"        /* argon2id, libsodium's encoded form */
+    "  role TEXT NOT NULL CHECK (role IN ('admin','agent')),"
+    "  created_at INTEGER NOT NULL, disabled_at INTEGER);"
+    "CREATE TABLE sessions ("
+    "  id TEXT PRIMARY KEY,"                /* SHA-256 of the cookie value */
+    "  operator_id INTEGER NOT NULL REFERENCES operators(id) ON DELETE CASCADE,"
+    "  csrf TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL);"
+    "CREATE TABLE audit_log ("
+    "  id INTEGER PRIMARY KEY, operator_id INTEGER, action TEXT NOT NULL, target TEXT,"
+    "  detail TEXT, created_at INTEGER NOT NULL);"
+    "CREATE TABLE oauth_states ("
+    "  state_hash TEXT PRIMARY KEY, session_id TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL, used_at INTEGER);"
+    "CREATE TABLE deletion_requests ("
+    "  code TEXT PRIMARY KEY, user_id TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  status TEXT NOT NULL, detail TEXT, created_at INTEGER NOT NULL, completed_at INTEGER);"
+    "CREATE TABLE media ("
+    "  id TEXT PRIMARY KEY,"                /* unguessable, served at /media/{id}.jpg */
+    "  sha256 TEXT NOT NULL UNIQUE, path TEXT NOT NULL, bytes INTEGER NOT NULL,"
+    "  width INTEGER, height INTEGER, created_at INTEGER NOT NULL, expires_at INTEGER);"
+    "CREATE TABLE posts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  state TEXT NOT NULL CHECK (state IN ('scheduled','deferred','publishing','published',"
+    "    'failed')),"
+    "  step TEXT,"                          /* within publishing: fit, container, poll, publish */
+    "  caption TEXT NOT NULL DEFAULT '', fit TEXT NOT NULL DEFAULT 'pad',"
+    "  scheduled_at INTEGER NOT NULL, deferred_until INTEGER,"
+    "  container_id TEXT, media_id TEXT, permalink TEXT, reason TEXT,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, published_at INTEGER);"
+    "CREATE INDEX posts_due ON posts(state, scheduled_at);"
+    "CREATE TABLE post_items ("
+    "  post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL, source TEXT NOT NULL, media_id TEXT REFERENCES media(id),"
+    "  container_id TEXT, fit_decision TEXT,"
+    "  PRIMARY KEY (post_id, position));"
+    "CREATE TABLE kb_documents ("
+    "  id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, title TEXT, sha256 TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE kb_chunks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  document_id INTEGER NOT NULL REFERENCES kb_documents(id) ON DELETE CASCADE,"
+    "  heading TEXT, text TEXT NOT NULL, embedding BLOB);"
+    "CREATE VIRTUAL TABLE kb_fts USING fts5(heading, text, content='kb_chunks',"
+    "  content_rowid='id');"
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE bus_events ("
+    "  id INTEGER PRIMARY KEY, type TEXT NOT NULL, payload TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE llm_usage ("
+    "  id INTEGER PRIMARY KEY, conversation_id INTEGER, model TEXT,"
+    "  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL);";
+
+const struct sqlite_migration sqlite_migrations[] = {
+    {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},
+    {2, "operators, posts, media, knowledge base, settings, bus", m2_people_content},
+};
+
+const int sqlite_n_migrations = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

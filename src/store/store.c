@@ -1,0 +1,148 @@
+/*
+ * store/store.c - backend selection and the calls every backend shares (transactions).
+ */
+#include "store/store.h"
+
+#include "core/log.h"
+#include "store/store_int.h"
+
+enum err store_open(const struct store_opts *opts, struct store **out)
+{
+    if (opts->database_url && *opts->database_url) {
+        log_error("store.backend_unavailable", LOG_STR("backend", "postgres"));
+        return ERR_INVALID;
+    }
+    return store_sqlite_open(opts, out);
+}
+
+void store_free(struct store *s)
+{
+    if (s)
+        s->ops->free(s);
+}
+
+enum err store_migrate(struct store *s, int *from, int *to)
+{
+    return s->ops->migrate(s, from, to);
+}
+
+enum err store_schema_version(struct store *s, int *version)
+{
+    return s->ops->schema_version(s, version);
+}
+
+enum err store_ping(struct store *s)
+{
+    int v = 0;
+    enum err rc = s->ops->schema_version(s, &v);
+    if (rc == ERR_OK && v != store_schema_latest())
+        rc = ERR_AGAIN;
+    return rc;
+}
+
+void store_checkpoint(struct store *s)
+{
+    s->ops->checkpoint(s);
+}
+
+enum err store_begin(struct store *s)
+{
+    if (s->tx_depth++ > 0)
+        return ERR_OK;
+    enum err rc = s->ops->exec(s, "BEGIN IMMEDIATE");
+    if (rc != ERR_OK)
+        s->tx_depth = 0;
+    return rc;
+}
+
+enum err store_commit(struct store *s)
+{
+    if (s->tx_depth == 0)
+        return ERR_INTERNAL;
+    if (--s->tx_depth > 0)
+        return ERR_OK;
+    enum err rc = s->ops->exec(s, "COMMIT");
+    if (rc != ERR_OK)
+        store_rollback(s);
+    return rc;
+}
+
+void store_rollback(struct store *s)
+{
+    s->tx_depth = 0;
+    (void)s->ops->exec(s, "ROLLBACK");
+}
+
+enum err store_jobs_insert(struct store *s, const struct store_job_new *jobs, size_t n,
+                           int64_t now_ms, int64_t *ids)
+{
+    return s->ops->jobs_insert(s, jobs, n, now_ms, ids);
+}
+
+enum err store_jobs_claim(struct store *s, const char *const *kinds, size_t n_kinds,
+                          int64_t now_ms, int64_t lease_ms, const char *owner, size_t max,
+                          struct arena *a, struct store_job *out, size_t *n_out)
+{
+    return s->ops->jobs_claim(s, kinds, n_kinds, now_ms, lease_ms, owner, max, a, out, n_out);
+}
+
+enum err store_job_ack(struct store *s, int64_t id, const char *owner, int64_t now_ms)
+{
+    return s->ops->job_finish(s, id, owner, now_ms);
+}
+
+enum err store_job_retry(struct store *s, int64_t id, const char *owner, int64_t run_at_ms,
+                         const char *error)
+{
+    return s->ops->job_retry(s, id, owner, run_at_ms, error);
+}
+
+enum err store_job_extend(struct store *s, int64_t id, const char *owner, int64_t until_ms)
+{
+    return s->ops->job_extend(s, id, owner, until_ms);
+}
+
+enum err store_job_bury(struct store *s, int64_t id, const char *owner, const char *reason,
+                        int64_t now_ms)
+{
+    return s->ops->job_bury(s, id, owner, reason, now_ms);
+}
+
+enum err store_jobs_prune(struct store *s, int64_t cutoff_ms, int64_t *n_deleted)
+{
+    return s->ops->jobs_prune(s, cutoff_ms, n_deleted);
+}
+
+enum err store_queue_stats(struct store *s, int64_t now_ms, struct store_queue_stats *st)
+{
+    return s->ops->queue_stats(s, now_ms, st);
+}
+
+enum err store_jobs_next_due(struct store *s, int64_t *run_at_ms)
+{
+    return s->ops->jobs_next_due(s, run_at_ms);
+}
+
+enum err store_dead_letter_add(struct store *s, const char *source, const char *kind,
+                               const char *reason, const void *payload, size_t len,
+                               int64_t now_ms)
+{
+    return s->ops->dead_letter_add(s, source, kind, reason, payload, len, now_ms);
+}
+
+enum err store_dead_letters_list(struct store *s, size_t max, struct arena *a,
+                                 struct store_dead_letter *out, size_t *n_out)
+{
+    return s->ops->dead_letters_list(s, max, a, out, n_out);
+}
+
+enum err store_event_insert(struct store *s, const struct store_event *ev, int64_t now_ms,
+                            int64_t *id)
+{
+    return s->ops->event_insert(s, ev, now_ms, id);
+}
+
+enum err store_events_count(struct store *s, int64_t *n)
+{
+    return s->ops->events_count(s, n);
+}

@@ -1,0 +1,51 @@
+/*
+ * store/store_int.h - what the store's own files share: the backend vtable.
+ * Nothing outside src/store/ includes this.
+ */
+#ifndef SB_STORE_INT_H
+#define SB_STORE_INT_H
+
+#include "store/store.h"
+
+struct store_ops {
+    void (*free)(struct store *s);
+    enum err (*exec)(struct store *s, const char *sql); /* BEGIN, COMMIT, ... */
+    enum err (*migrate)(struct store *s, int *from, int *to);
+    enum err (*schema_version)(struct store *s, int *version);
+    void (*checkpoint)(struct store *s);
+    enum err (*jobs_insert)(struct store *s, const struct store_job_new *jobs, size_t n,
+                            int64_t now_ms, int64_t *ids);
+    enum err (*jobs_claim)(struct store *s, const char *const *kinds, size_t n_kinds,
+                           int64_t now_ms, int64_t lease_ms, const char *owner, size_t max,
+                           struct arena *a, struct store_job *out, size_t *n_out);
+    enum err (*job_finish)(struct store *s, int64_t id, const char *owner, int64_t now_ms);
+    enum err (*job_retry)(struct store *s, int64_t id, const char *owner, int64_t run_at_ms,
+                          const char *error);
+    enum err (*job_extend)(struct store *s, int64_t id, const char *owner, int64_t until_ms);
+    enum err (*job_bury)(struct store *s, int64_t id, const char *owner, const char *reason,
+                         int64_t now_ms);
+    enum err (*jobs_prune)(struct store *s, int64_t cutoff_ms, int64_t *n);
+    enum err (*queue_stats)(struct store *s, int64_t now_ms, struct store_queue_stats *st);
+    enum err (*jobs_next_due)(struct store *s, int64_t *run_at_ms);
+    enum err (*dead_letter_add)(struct store *s, const char *source, const char *kind,
+                                const char *reason, const void *payload, size_t len,
+                                int64_t now_ms);
+    enum err (*dead_letters_list)(struct store *s, size_t max, struct arena *a,
+                                  struct store_dead_letter *out, size_t *n_out);
+    enum err (*event_insert)(struct store *s, const struct store_event *ev, int64_t now_ms,
+                             int64_t *id);
+    enum err (*events_count)(struct store *s, int64_t *n);
+};
+
+struct store {
+    const struct store_ops *ops;
+    int tx_depth;
+};
+
+/* Backends: each returns a struct that begins with struct store. */
+enum err store_sqlite_open(const struct store_opts *opts, struct store **out);
+
+/* How long a finished job's dedupe key is kept: Meta retries a delivery for up to 36 h. */
+#define STORE_DEDUPE_RETENTION_MS (48LL * 3600 * 1000)
+
+#endif
