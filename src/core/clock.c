@@ -32,7 +32,12 @@ void clock_format_iso(int64_t unix_ms, char *out, size_t out_len)
 
 void clock_sleep_ms(int64_t ms)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    clock_sleep_us(ms * 1000);
+}
+
+void clock_sleep_us(int64_t us)
+{
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }

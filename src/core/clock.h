@@ -13,5 +13,6 @@ int64_t clock_mono_us(void); /* monotonic, microseconds, for durations */
 void clock_format_iso(int64_t unix_ms, char *out, size_t out_len);
 /* Sleeps for ms milliseconds (restarted on EINTR). */
 void clock_sleep_ms(int64_t ms);
+void clock_sleep_us(int64_t us);
 
 #endif

@@ -27,6 +27,9 @@
 #include "http/http_int.h"
 
 #define MAX_HEADERS 16
+/* Per-connection buffer for headers and body chunks; MHD clears it for every request, so
+ * it is kept small. A request whose headers do not fit gets 431. */
+#define HTTP_CONN_MEMORY (16 * 1024)
 
 enum req_state { ST_READING, ST_DISPATCHED, ST_DEFERRED };
 
@@ -362,7 +365,8 @@ enum err http_server_start(const struct http_server_opts *o, const struct http_r
         on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads < 1 ? 1 : threads),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->idle_timeout_s > 0 ? o->idle_timeout_s : 60),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_CONNECTION_LIMIT, 20000u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT, 20000u,
         MHD_OPTION_END);
     if (!s->d) {
         free(s);

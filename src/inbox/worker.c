@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -22,6 +24,9 @@
 #define LEASE_MS         60000
 #define IDLE_WAIT_MS     250
 #define PRUNE_EVERY_MS   (10 * 60 * 1000)
+/* Workers yield the CPU to the request threads: acknowledging Meta within its 5 s budget
+ * matters more than how soon a queued delivery is parsed. Only felt when the CPU is full. */
+#define WORKER_NICE      5
 
 struct worker {
     struct inbox *in;
@@ -47,7 +52,7 @@ static enum err run_webhook(struct worker *w, const struct store_job *job, const
     enum err rc = inbox_handle_delivery(w->store, job->id, (const char *)job->payload,
                                         job->payload_len, &n_new, &n_dup, reason);
     if (rc == ERR_OK)
-        log_info("webhook.parsed", LOG_INT("job", job->id), LOG_INT("events", n_new),
+        log_debug("webhook.parsed", LOG_INT("job", job->id), LOG_INT("events", n_new),
                  LOG_INT("duplicates", n_dup));
     return rc;
 }
@@ -142,6 +147,8 @@ static void maybe_prune(struct worker *w, int64_t *last)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE) != 0)
+        log_debug("worker.nice_failed");
     const char *kinds[N_KINDS];
     for (size_t i = 0; i < N_KINDS; i++)
         kinds[i] = job_kinds[i].kind;

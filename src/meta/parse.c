@@ -18,6 +18,7 @@ struct pctx {
     struct arena *a;
     struct meta_delivery *d;
     size_t cap;
+    bool is_full; /* an event was refused at META_MAX_EVENTS */
     const char *object;
     const char *entry_id;
 };
@@ -69,9 +70,13 @@ static struct meta_event *new_event(struct pctx *c, enum meta_event_kind kind,
                                     const char *channel, const json_t *item)
 {
     if (c->d->n_events == c->cap) {
-        if (c->cap >= META_MAX_EVENTS)
+        if (c->cap >= META_MAX_EVENTS) {
+            c->is_full = true;
             return NULL;
+        }
         size_t cap = c->cap ? c->cap * 2 : 8;
+        if (cap > META_MAX_EVENTS)
+            cap = META_MAX_EVENTS;
         struct meta_event *ev = arena_alloc(c->a, cap * sizeof *ev);
         if (c->d->n_events)
             memcpy(ev, c->d->events, c->d->n_events * sizeof *ev);

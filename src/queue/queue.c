@@ -148,9 +148,10 @@ static void commit_and_answer(struct queue *q, struct item **items, size_t n)
             items[i]->done(items[i]->ctx, rc, rc == ERR_OK ? (ids[i] ? ids[i] : 0) : 0);
         free(items[i]);
     }
+    /* One consumer is enough to start on a batch; it claims many jobs at once. */
     pthread_mutex_lock(&q->lock);
     q->seq++;
-    pthread_cond_broadcast(&q->has_jobs);
+    pthread_cond_signal(&q->has_jobs);
     pthread_mutex_unlock(&q->lock);
 }
 

@@ -7,6 +7,7 @@
 #include "store/sqlite_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,10 @@
 #include "core/log.h"
 
 #define SQLITE_BUSY_TIMEOUT_MS 10000
+
+/* SQLite has one writer at a time. Between threads of this process, writers queue on this
+ * mutex (fair, no sleeping); SQLite's busy handler only sees other processes (the CLI). */
+static pthread_mutex_t g_write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const stmt_sql[Q__COUNT] = {
     [Q_JOB_INSERT] =
@@ -140,6 +145,43 @@ static enum err sqlite_exec(struct store *base, const char *sql)
     return rc == SQLITE_OK ? ERR_OK : sqlite_err(s, rc, sql);
 }
 
+static enum err sqlite_begin(struct store *base)
+{
+    pthread_mutex_lock(&g_write_lock);
+    enum err rc = sqlite_exec(base, "BEGIN IMMEDIATE");
+    if (rc != ERR_OK)
+        pthread_mutex_unlock(&g_write_lock);
+    return rc;
+}
+
+static enum err sqlite_commit(struct store *base)
+{
+    enum err rc = sqlite_exec(base, "COMMIT");
+    if (rc == ERR_OK) /* on failure store_commit() rolls back, which unlocks */
+        pthread_mutex_unlock(&g_write_lock);
+    return rc;
+}
+
+static void sqlite_rollback(struct store *base)
+{
+    err_ignore(sqlite_exec(base, "ROLLBACK"));
+    pthread_mutex_unlock(&g_write_lock);
+}
+
+/* Another process holds the write lock: wait in short steps (SQLite's own handler sleeps
+ * whole milliseconds from the first retry, which is most of a webhook's latency budget). */
+static int on_busy(void *ctx, int n)
+{
+    (void)ctx;
+    int64_t waited_us = 0;
+    for (int i = 0; i < n; i++)
+        waited_us += i < 10 ? 50 << (i / 2) : 2000;
+    if (waited_us / 1000 >= SQLITE_BUSY_TIMEOUT_MS)
+        return 0;
+    clock_sleep_us(n < 10 ? 50 << (n / 2) : 2000);
+    return 1;
+}
+
 static void sqlite_checkpoint(struct store *base)
 {
     struct sqlite_store *s = (struct sqlite_store *)base;
@@ -150,7 +192,9 @@ static void sqlite_checkpoint(struct store *base)
 
 static const struct store_ops sqlite_ops = {
     .free = sqlite_free,
-    .exec = sqlite_exec,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
     .migrate = sqlite_migrate,
     .schema_version = sqlite_schema_version,
     .checkpoint = sqlite_checkpoint,
@@ -193,7 +237,7 @@ enum err store_sqlite_open(const struct store_opts *opts, struct store **out)
                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                               NULL);
     if (src == SQLITE_OK)
-        src = sqlite3_busy_timeout(s->db, SQLITE_BUSY_TIMEOUT_MS);
+        src = sqlite3_busy_handler(s->db, on_busy, NULL);
     if (src != SQLITE_OK) {
         rc = sqlite_err(s, src, "open");
         sqlite_free(&s->base);

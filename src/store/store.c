@@ -49,7 +49,7 @@ enum err store_begin(struct store *s)
 {
     if (s->tx_depth++ > 0)
         return ERR_OK;
-    enum err rc = s->ops->exec(s, "BEGIN IMMEDIATE");
+    enum err rc = s->ops->begin(s);
     if (rc != ERR_OK)
         s->tx_depth = 0;
     return rc;
@@ -61,7 +61,7 @@ enum err store_commit(struct store *s)
         return ERR_INTERNAL;
     if (--s->tx_depth > 0)
         return ERR_OK;
-    enum err rc = s->ops->exec(s, "COMMIT");
+    enum err rc = s->ops->commit(s);
     if (rc != ERR_OK)
         store_rollback(s);
     return rc;
@@ -70,7 +70,7 @@ enum err store_commit(struct store *s)
 void store_rollback(struct store *s)
 {
     s->tx_depth = 0;
-    (void)s->ops->exec(s, "ROLLBACK");
+    s->ops->rollback(s);
 }
 
 enum err store_jobs_insert(struct store *s, const struct store_job_new *jobs, size_t n,

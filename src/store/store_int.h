@@ -9,7 +9,9 @@
 
 struct store_ops {
     void (*free)(struct store *s);
-    enum err (*exec)(struct store *s, const char *sql); /* BEGIN, COMMIT, ... */
+    enum err (*begin)(struct store *s);
+    enum err (*commit)(struct store *s);
+    void (*rollback)(struct store *s);
     enum err (*migrate)(struct store *s, int *from, int *to);
     enum err (*schema_version)(struct store *s, int *version);
     void (*checkpoint)(struct store *s);
