@@ -40,9 +40,16 @@ static enum err reserve(struct buf *b, size_t n)
     size_t alloc = b->alloc ? b->alloc : 256;
     while (alloc < need)
         alloc *= 2;
+    if (alloc > b->cap + 1 && need <= b->cap + 1)
+        alloc = b->cap + 1;
     b->data = xrealloc(b->data, alloc);
     b->alloc = alloc;
     return ERR_OK;
+}
+
+enum err buf_reserve(struct buf *b, size_t n)
+{
+    return reserve(b, n);
 }
 
 enum err buf_append(struct buf *b, const void *p, size_t n)

@@ -20,6 +20,8 @@ void buf_init(struct buf *b, size_t cap);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b);
 MUST_USE enum err buf_append(struct buf *b, const void *p, size_t n);
+/* Makes room for n more bytes at once (a known Content-Length), within the cap. */
+MUST_USE enum err buf_reserve(struct buf *b, size_t n);
 MUST_USE enum err buf_puts(struct buf *b, const char *s);
 MUST_USE enum err buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

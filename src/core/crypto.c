@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,92 @@ void crypto_sha256(const void *msg, size_t msg_len, unsigned char out[CRYPTO_SHA
         log_error("crypto.sha256_failed");
         abort();
     }
+}
+
+struct crypto_hmac {
+    EVP_MD_CTX *inner, *outer; /* SHA-256 states after (key ^ ipad) and (key ^ opad) */
+};
+
+static void must(int ok, const char *what)
+{
+    if (!ok) {
+        log_error("crypto.failed", LOG_STR("op", what));
+        abort();
+    }
+}
+
+static EVP_MD_CTX *padded_state(const unsigned char key[64], unsigned char pad)
+{
+    unsigned char block[64];
+    for (int i = 0; i < 64; i++)
+        block[i] = key[i] ^ pad;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    must(c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, block, 64),
+         "hmac_init");
+    OPENSSL_cleanse(block, sizeof block);
+    return c;
+}
+
+struct crypto_hmac *crypto_hmac_new(const void *key, size_t key_len)
+{
+    unsigned char k[64] = {0};
+    if (key_len > 64)
+        crypto_sha256(key, key_len, k); /* RFC 2104: long keys are hashed first */
+    else if (key_len)
+        memcpy(k, key, key_len);
+    struct crypto_hmac *h = calloc(1, sizeof *h);
+    must(h != NULL, "hmac_alloc");
+    h->inner = padded_state(k, 0x36);
+    h->outer = padded_state(k, 0x5c);
+    OPENSSL_cleanse(k, sizeof k);
+    return h;
+}
+
+void crypto_hmac_free(struct crypto_hmac *h)
+{
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->inner);
+    EVP_MD_CTX_free(h->outer);
+    free(h);
+}
+
+/* One scratch context per thread, freed when the thread exits. */
+static pthread_key_t g_work_key;
+static pthread_once_t g_work_once = PTHREAD_ONCE_INIT;
+
+static void free_work(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+static void make_work_key(void)
+{
+    must(pthread_key_create(&g_work_key, free_work) == 0, "hmac_key");
+}
+
+static EVP_MD_CTX *thread_work_ctx(void)
+{
+    pthread_once(&g_work_once, make_work_key);
+    EVP_MD_CTX *work = pthread_getspecific(g_work_key);
+    if (!work) {
+        must((work = EVP_MD_CTX_new()) != NULL, "hmac_ctx");
+        pthread_setspecific(g_work_key, work);
+    }
+    return work;
+}
+
+void crypto_hmac_compute(const struct crypto_hmac *h, const void *msg, size_t msg_len,
+                         unsigned char out[CRYPTO_SHA256_LEN])
+{
+    EVP_MD_CTX *work = thread_work_ctx();
+    unsigned char inner[CRYPTO_SHA256_LEN];
+    must(EVP_MD_CTX_copy_ex(work, h->inner) && EVP_DigestUpdate(work, msg, msg_len) &&
+             EVP_DigestFinal_ex(work, inner, NULL),
+         "hmac_inner");
+    must(EVP_MD_CTX_copy_ex(work, h->outer) && EVP_DigestUpdate(work, inner, sizeof inner) &&
+             EVP_DigestFinal_ex(work, out, NULL),
+         "hmac_outer");
 }
 
 bool crypto_equal(const void *a, const void *b, size_t n)

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,14 +140,70 @@ static bool digits(struct vstate *v)
     return v->p > s;
 }
 
+/* Significant digits kept when a real is too long for number_in_range()'s buffer. The overflow
+ * threshold (halfway between DBL_MAX and 2^1024) has 309 significant digits, so 400 digits
+ * plus a sticky digit decide overflow exactly as the full text does. */
+#define JSON_REAL_DIGITS 400
+
+/* Rewrites the real s[0..n) (already checked by number()) as "[-]<digits>e<exp>" in out
+ * (at least 512 bytes) with at most JSON_REAL_DIGITS significant digits, then a 1 when
+ * nonzero digits were dropped, so strtod sees the same magnitude and the same side of every
+ * rounding boundary that matters here. Returns false when the value is zero. */
+static bool shorten_real(const unsigned char *s, size_t n, char *out)
+{
+    const unsigned char *end = s + n;
+    size_t o = 0, kept = 0;
+    long long scale = 0; /* power of ten that multiplies the digits written */
+    bool in_frac = false, sticky = false;
+    if (*s == '-')
+        out[o++] = (char)*s++;
+    for (; s < end && ((*s >= '0' && *s <= '9') || *s == '.'); s++) {
+        if (*s == '.') {
+            in_frac = true;
+            continue;
+        }
+        if (in_frac)
+            scale--; /* each fraction digit divides by ten */
+        if (kept == 0 && *s == '0')
+            continue; /* a leading zero adds nothing */
+        if (kept < JSON_REAL_DIGITS) {
+            out[o++] = (char)*s;
+            kept++;
+        } else {
+            sticky |= *s != '0';
+            scale++; /* a dropped digit: the kept ones are worth ten times more */
+        }
+    }
+    if (kept == 0)
+        return false;
+    if (sticky)
+        out[o++] = '1', scale--;
+    long long e = 0, sign = 1;
+    if (s < end && (*s == 'e' || *s == 'E')) {
+        s++;
+        if (s < end && (*s == '+' || *s == '-'))
+            sign = *s++ == '-' ? -1 : 1;
+        for (; s < end && *s >= '0' && *s <= '9'; s++)
+            if (e < 1000000000000LL) /* saturate: far beyond any double's range */
+                e = e * 10 + (*s - '0');
+    }
+    snprintf(out + o, 32, "e%lld", sign * e + scale);
+    return true;
+}
+
 /* Integers must fit in int64 and reals must be finite, as in jansson. */
 static bool number_in_range(const unsigned char *s, size_t n, bool is_int)
 {
     char tmp[512];
-    if (n >= sizeof tmp)
-        return !is_int; /* a 500-digit integer cannot fit; a long real is judged finite */
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
+    if (n >= sizeof tmp) {
+        if (is_int)
+            return false; /* 500 digits without a leading zero cannot fit in 64 bits */
+        if (!shorten_real(s, n, tmp))
+            return true; /* zero however written */
+    } else {
+        memcpy(tmp, s, n);
+        tmp[n] = '\0';
+    }
     errno = 0;
     if (is_int) {
         (void)strtoll(tmp, NULL, 10);
@@ -262,8 +319,10 @@ static bool value(struct vstate *v)
 
 enum err json_validate(const char *s, size_t n, int max_depth, struct json_error *err)
 {
-    struct vstate v = {.p = (const unsigned char *)s, .end = (const unsigned char *)s + n,
-                       .start = (const unsigned char *)s, .max_depth = max_depth};
+    struct vstate v = {.p = (const unsigned char *)s,
+                       .end = (const unsigned char *)s + n,
+                       .start = (const unsigned char *)s,
+                       .max_depth = max_depth};
     bool ok = value(&v);
     if (ok) {
         skip_ws(&v);

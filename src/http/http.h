@@ -80,6 +80,9 @@ void http_set_header(struct http_req *r, const char *name, const char *value);
 void http_reply(struct http_req *r, int status, const char *content_type, const void *body,
                 size_t len);
 void http_reply_text(struct http_req *r, int status, const char *text);
+/* A body that lives for the whole program (a string literal): not copied. */
+void http_reply_static(struct http_req *r, int status, const char *content_type,
+                       const char *body);
 /* Takes ownership of v (decref'd). */
 void http_reply_json(struct http_req *r, int status, json_t *v);
 /* {"error":{"code":"<err_name>","message":...}} with the status for rc. */

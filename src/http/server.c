@@ -146,12 +146,12 @@ void http_set_header(struct http_req *r, const char *name, const char *value)
     }
 }
 
-void http_reply(struct http_req *r, int status, const char *content_type, const void *body,
-                size_t len)
+static void reply(struct http_req *r, int status, const char *content_type, const void *body,
+                  size_t len, enum MHD_ResponseMemoryMode mode)
 {
     assert(r->resp == NULL); /* one answer per request */
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mode);
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "X-Request-Id", r->rid);
@@ -161,6 +161,18 @@ void http_reply(struct http_req *r, int status, const char *content_type, const 
     r->resp = resp;
     if (r->state == ST_DEFERRED)
         MHD_resume_connection(r->conn);
+}
+
+void http_reply(struct http_req *r, int status, const char *content_type, const void *body,
+                size_t len)
+{
+    reply(r, status, content_type, body, len, MHD_RESPMEM_MUST_COPY);
+}
+
+void http_reply_static(struct http_req *r, int status, const char *content_type,
+                       const char *body)
+{
+    reply(r, status, content_type, body, strlen(body), MHD_RESPMEM_PERSISTENT);
 }
 
 void http_reply_text(struct http_req *r, int status, const char *text)
@@ -195,6 +207,19 @@ void http_defer(struct http_req *r)
 
 /* ---- the access handler ---- */
 
+/* "<8 hex of a per-process random prefix><12 hex of a counter>", without printf. */
+static void format_rid(char out[24], unsigned long long seq)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned long long v = seq;
+    for (int i = 19; i >= 8; i--, v >>= 4)
+        out[i] = hex[v & 15];
+    v = g_rid_prefix;
+    for (int i = 7; i >= 0; i--, v >>= 4)
+        out[i] = hex[v & 15];
+    out[20] = '\0';
+}
+
 static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
                                 const char *url, const char *method)
 {
@@ -203,10 +228,8 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
     r->conn = conn;
     arena_init(&r->arena);
     r->method = parse_method(method);
-    r->path = arena_strdup(&r->arena, url);
-    snprintf(r->rid, sizeof r->rid, "%08x%012llx", g_rid_prefix,
-             (unsigned long long)atomic_fetch_add_explicit(&g_req_seq, 1,
-                                                           memory_order_relaxed));
+    r->path = url; /* lives in the connection's pool until the request completes */
+    format_rid(r->rid, atomic_fetch_add_explicit(&g_req_seq, 1, memory_order_relaxed));
     atomic_fetch_add(&srv->in_flight, 1);
     return r;
 }
@@ -251,8 +274,11 @@ static enum MHD_Result first_call(struct http_req *r)
         return queue_stored(r);
     buf_init(&r->body, r->route->max_body ? r->route->max_body : HTTP_DEFAULT_MAX_BODY);
     const char *cl = http_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > r->body.cap)
+    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    if (declared > r->body.cap)
         return too_large(r);
+    if (declared)
+        err_ignore(buf_reserve(&r->body, (size_t)declared)); /* within the cap: cannot fail */
     return MHD_YES;
 }
 

@@ -2,10 +2,10 @@
  * meta/ingest.c - the webhook endpoint: verify, queue durably, then answer.
  *
  * POST does only what must happen before the 200: check the signature over the raw bytes,
- * check that the body is JSON (without building a tree), and hand it to the queue's
- * group-commit writer. The connection is suspended until the commit; parsing into events
- * happens later on a worker. A redelivered body is recognised by its HMAC (the same bytes
- * give the same digest) and answered 200 without a second row.
+ * check that the body is JSON (without building a tree), and append it to the queue's
+ * intake journal (durable when the append returns). Parsing into events happens later on a
+ * worker. A redelivered body is recognised by its HMAC (the same bytes give the same digest)
+ * and answered 200 without a second row.
  */
 #include "meta/meta.h"
 
@@ -21,7 +21,8 @@
 #define METRIC_RECEIVED "switchboard_webhooks_received_total"
 
 struct meta_ingest {
-    char *app_secret, *verify_token;
+    struct crypto_hmac *app_key; /* NULL when no app secret is configured */
+    char *verify_token;
     struct queue *queue;
 };
 
@@ -46,11 +47,12 @@ static void register_metrics(void)
 enum err meta_ingest_new(const struct meta_ingest_opts *o, struct meta_ingest **out)
 {
     struct meta_ingest *in = xcalloc(1, sizeof *in);
-    in->app_secret = xstrdup(o->app_secret ? o->app_secret : "");
+    if (o->app_secret && *o->app_secret)
+        in->app_key = crypto_hmac_new(o->app_secret, strlen(o->app_secret));
     in->verify_token = xstrdup(o->verify_token ? o->verify_token : "");
     in->queue = o->queue;
     register_metrics();
-    if (!*in->app_secret)
+    if (!in->app_key)
         log_warn("webhook.no_app_secret", LOG_STR("effect", "every delivery is rejected"));
     *out = in;
     return ERR_OK;
@@ -60,7 +62,7 @@ void meta_ingest_free(struct meta_ingest *in)
 {
     if (!in)
         return;
-    free(in->app_secret);
+    crypto_hmac_free(in->app_key);
     free(in->verify_token);
     free(in);
 }
@@ -100,38 +102,16 @@ static void answered(struct http_req *req, struct metric *m, enum log_level leve
                   LOG_INT("us", us), LOG_END);
 }
 
-/* Runs on the queue's writer thread after the commit. The request may be freed as soon as
- * http_reply() returns, so everything else happens before it. */
-static void on_queued(void *ctx, enum err rc, int64_t id)
+/* X-Hub-Signature-256 against the precomputed key, in constant time. */
+static enum err verify(const struct meta_ingest *in, const char *body, size_t len,
+                       const char *header, unsigned char mac[META_SIGNATURE_LEN])
 {
-    struct http_req *req = ctx;
-    size_t len;
-    (void)http_req_body(req, &len);
-    if (rc != ERR_OK) {
-        answered(req, m_failed, LOG_ERROR, "webhook.store_failed", len);
-        http_reply_text(req, 503, "try again\n"); /* Meta retries: nothing is lost */
-    } else if (id == 0) {
-        answered(req, m_duplicate, LOG_DEBUG, "webhook.duplicate", len);
-        http_reply_text(req, 200, "EVENT_RECEIVED");
-    } else {
-        answered(req, m_accepted, LOG_DEBUG, "webhook.accepted", len);
-        http_reply_text(req, 200, "EVENT_RECEIVED");
-    }
-}
-
-static void on_dead_lettered(void *ctx, enum err rc, int64_t id)
-{
-    struct http_req *req = ctx;
-    size_t len;
-    (void)id;
-    (void)http_req_body(req, &len);
-    if (rc != ERR_OK) {
-        answered(req, m_failed, LOG_ERROR, "webhook.store_failed", len);
-        http_reply_text(req, 503, "try again\n");
-        return;
-    }
-    answered(req, m_dead_letter, LOG_WARN, "webhook.dead_letter", len);
-    http_reply_text(req, 200, "EVENT_RECEIVED");
+    unsigned char want[META_SIGNATURE_LEN];
+    if (!in->app_key || !header ||
+        meta_parse_signature_header(header, strlen(header), want) != ERR_OK)
+        return ERR_AUTH;
+    crypto_hmac_compute(in->app_key, body, len, mac);
+    return crypto_equal(mac, want, META_SIGNATURE_LEN) ? ERR_OK : ERR_AUTH;
 }
 
 static const char *signature_problem(const char *header)
@@ -151,7 +131,7 @@ void meta_webhook_receive(struct http_req *req, void *ctx)
     const char *body = http_req_body(req, &len);
     const char *sig = http_req_header(req, "X-Hub-Signature-256");
     unsigned char mac[META_SIGNATURE_LEN];
-    if (meta_verify_signature(in->app_secret, body, len, sig, mac) != ERR_OK) {
+    if (verify(in, body, len, sig, mac) != ERR_OK) {
         metrics_inc(m_rejected, 1);
         log_info("webhook.rejected", LOG_STR("signature", signature_problem(sig)),
                  LOG_INT("bytes", len));
@@ -162,15 +142,28 @@ void meta_webhook_receive(struct http_req *req, void *ctx)
     if (json_validate(body, len, JSON_MAX_DEPTH, &jerr) != ERR_OK) {
         char *reason = arena_printf(http_req_arena(req), "invalid JSON at byte %zu: %s",
                                     jerr.offset, jerr.reason);
-        log_warn("webhook.invalid_json", LOG_STR("reason", reason), LOG_INT("bytes", len));
-        http_defer(req);
-        queue_dead_letter_async(in->queue, "webhook", reason, body, len, on_dead_lettered, req);
+        if (queue_submit_dead_letter(in->queue, "webhook", reason, body, len) != ERR_OK) {
+            answered(req, m_failed, LOG_ERROR, "webhook.store_failed", len);
+            http_reply_text(req, 503, "try again\n"); /* Meta retries: nothing is lost */
+            return;
+        }
+        log_warn("webhook.dead_letter", LOG_STR("reason", reason), LOG_INT("bytes", len));
+        answered(req, m_dead_letter, LOG_DEBUG, "webhook.dead_letter", len);
+        http_reply_text(req, 200, "EVENT_RECEIVED");
         return;
     }
+    /* The HMAC of the raw bytes names the delivery: a redelivery has the same digest. */
     char dedupe[3 + 2 * META_SIGNATURE_LEN + 1] = "wh:";
     hex_encode(mac, sizeof mac, dedupe + 3);
     struct queue_job job = {.kind = META_JOB_WEBHOOK, .dedupe = dedupe, .payload = body,
                             .payload_len = len};
-    http_defer(req);
-    queue_enqueue_async(in->queue, &job, on_queued, req);
+    bool duplicate = false;
+    if (queue_submit(in->queue, &job, &duplicate) != ERR_OK) {
+        answered(req, m_failed, LOG_ERROR, "webhook.store_failed", len);
+        http_reply_text(req, 503, "try again\n");
+        return;
+    }
+    answered(req, duplicate ? m_duplicate : m_accepted, LOG_DEBUG,
+             duplicate ? "webhook.duplicate" : "webhook.accepted", len);
+    http_reply_static(req, 200, "text/plain", "EVENT_RECEIVED");
 }

@@ -120,6 +120,18 @@ static struct meta_referral *parse_referral(struct arena *a, const json_t *r)
     return ref;
 }
 
+/* The payload member that names what an attachment shows; first match wins. */
+static const char *attachment_id(struct arena *a, const json_t *at, const json_t *payload)
+{
+    static const char *const keys[] = {"sticker_id", "reel_video_id", "ig_post_media_id"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *id = json_get_id(a, payload, keys[i]);
+        if (id)
+            return id;
+    }
+    return json_get_id(a, at, "id");
+}
+
 static void parse_attachments(struct arena *a, struct meta_event *e, const json_t *arr)
 {
     size_t n = json_array_size(arr);
@@ -132,14 +144,10 @@ static void parse_attachments(struct arena *a, struct meta_event *e, const json_
             continue;
         struct meta_attachment *m = &e->attachments[e->n_attachments++];
         m->type = json_get_str(at, "type");
-        const json_t *p = json_object_get(at, "payload");
+        const json_t *p = json_object_get(at, "payload"); /* absent, an object, or a string */
         m->url = json_get_str(p, "url");
         m->title = json_get_str(p, "title") ? json_get_str(p, "title") : json_get_str(at, "title");
-        m->id = json_get_id(a, p, "sticker_id");
-        if (!m->id)
-            m->id = json_get_id(a, p, "reel_video_id");
-        if (!m->id)
-            m->id = json_get_id(a, at, "id");
+        m->id = attachment_id(a, at, p);
         if (!m->url)
             m->url = json_get_str(at, "url"); /* fallback attachments carry it at the top */
     }
@@ -225,10 +233,11 @@ static const struct {
     {"policy-enforcement", META_EV_POLICY},
 };
 
-static void parse_messaging_item(struct pctx *c, const json_t *item, const char *channel)
+static struct meta_event *parse_messaging_item(struct pctx *c, const json_t *item,
+                                               const char *channel)
 {
     if (!json_is_object(item))
-        return;
+        return NULL;
     enum meta_event_kind kind = META_EV_UNKNOWN;
     const json_t *body = NULL;
     for (size_t i = 0; i < sizeof messaging_kinds / sizeof messaging_kinds[0] && !body; i++)
@@ -236,7 +245,7 @@ static void parse_messaging_item(struct pctx *c, const json_t *item, const char 
             kind = messaging_kinds[i].kind;
     struct meta_event *e = new_event(c, kind, channel, item);
     if (!e)
-        return;
+        return NULL;
     e->sender_id = nested_id(c->a, item, "sender");
     e->recipient_id = nested_id(c->a, item, "recipient");
     e->ts_ms = get_ms(item, "timestamp");
@@ -266,6 +275,7 @@ static void parse_messaging_item(struct pctx *c, const json_t *item, const char 
     }
     if (!e->key)
         e->key = content_key(c->a, e);
+    return e;
 }
 
 static void parse_comment(struct pctx *c, struct meta_event *e, const json_t *v)
@@ -281,6 +291,32 @@ static void parse_comment(struct pctx *c, struct meta_event *e, const json_t *v)
         e->key = arena_printf(c->a, "%s:%s", meta_event_kind_name(e->kind), e->comment_id);
 }
 
+/* A feed change's picture or video: a comment's `photo`, or a photo/video post's `link`. */
+static void parse_feed_media(struct arena *a, struct meta_event *e, const json_t *v)
+{
+    const char *photo = json_get_str(v, "photo");
+    const char *link = json_get_str(v, "link");
+    if (!photo && !link)
+        return;
+    struct meta_attachment *m = arena_alloc(a, sizeof *m);
+    const char *item = json_get_str(v, "item");
+    if (photo) {
+        m->type = "photo";
+        m->url = photo;
+    } else {
+        bool is_media = item && (strcmp(item, "photo") == 0 || strcmp(item, "video") == 0);
+        m->type = is_media ? item : "link";
+        m->url = link;
+        m->id = json_get_id(a, v, "photo_id");
+        if (!m->id)
+            m->id = json_get_id(a, v, "video_id");
+    }
+    e->attachments = m;
+    e->n_attachments = 1;
+}
+
+/* Page `feed`: old shapes name the author sender_id, newer ones from{id,name}; created_time is
+ * seconds and absent on removals, which keep the entry's time. */
 static void parse_feed(struct pctx *c, struct meta_event *e, const json_t *v)
 {
     e->verb = json_get_str(v, "verb");
@@ -288,11 +324,47 @@ static void parse_feed(struct pctx *c, struct meta_event *e, const json_t *v)
     e->parent_id = json_get_id(c->a, v, "parent_id");
     e->media_id = json_get_id(c->a, v, "post_id");
     e->text = json_get_str(v, "message");
+    e->reaction = json_get_str(v, "reaction_type");
     e->from_id = nested_id(c->a, v, "from");
     if (!e->from_id)
         e->from_id = json_get_id(c->a, v, "sender_id");
     e->sender_id = e->from_id;
-    e->ts_ms = get_ms(v, "created_time");
+    e->recipient_id = json_get_id(c->a, v, "recipient_id");
+    int64_t created_ms = get_ms(v, "created_time");
+    if (created_ms)
+        e->ts_ms = created_ms;
+    parse_feed_media(c->a, e, v);
+}
+
+/* IG `mentions` carry {comment_id, media_id}; the Page `mention` field is feed-shaped
+ * {post_id, comment_id, message, verb, created_time}. */
+static void parse_mention(struct pctx *c, struct meta_event *e, const json_t *v)
+{
+    e->comment_id = json_get_id(c->a, v, "comment_id");
+    e->media_id = json_get_id(c->a, v, "media_id");
+    if (!e->media_id)
+        e->media_id = json_get_id(c->a, v, "post_id");
+    e->text = json_get_str(v, "message");
+    e->verb = json_get_str(v, "verb");
+    int64_t created_ms = get_ms(v, "created_time");
+    if (created_ms)
+        e->ts_ms = created_ms;
+}
+
+static enum meta_event_kind change_kind(const char *field)
+{
+    static const struct {
+        const char *field;
+        enum meta_event_kind kind;
+    } fields[] = {
+        {"comments", META_EV_COMMENT}, {"live_comments", META_EV_LIVE_COMMENT},
+        {"mentions", META_EV_MENTION}, {"mention", META_EV_MENTION}, /* IG, Page */
+        {"feed", META_EV_FEED},        {"story_insights", META_EV_STORY_INSIGHTS},
+    };
+    for (size_t i = 0; field && i < sizeof fields / sizeof fields[0]; i++)
+        if (strcmp(field, fields[i].field) == 0)
+            return fields[i].kind;
+    return META_EV_UNKNOWN;
 }
 
 static void parse_change(struct pctx *c, const json_t *change, int64_t entry_ms)
@@ -302,19 +374,12 @@ static void parse_change(struct pctx *c, const json_t *change, int64_t entry_ms)
     const char *field = json_get_str(change, "field");
     const json_t *v = json_object_get(change, "value");
     if (field && strcmp(field, "messages") == 0 && json_is_object(v)) {
-        parse_messaging_item(c, v, "changes"); /* dashboard "Test" deliveries */
+        struct meta_event *m = parse_messaging_item(c, v, "changes"); /* dashboard tests */
+        if (m)
+            m->field = field;
         return;
     }
-    static const struct {
-        const char *field;
-        enum meta_event_kind kind;
-    } fields[] = {{"comments", META_EV_COMMENT},      {"live_comments", META_EV_LIVE_COMMENT},
-                  {"mentions", META_EV_MENTION},      {"feed", META_EV_FEED},
-                  {"story_insights", META_EV_STORY_INSIGHTS}};
-    enum meta_event_kind kind = META_EV_UNKNOWN;
-    for (size_t i = 0; field && i < sizeof fields / sizeof fields[0]; i++)
-        if (strcmp(field, fields[i].field) == 0)
-            kind = fields[i].kind;
+    enum meta_event_kind kind = change_kind(field);
     struct meta_event *e = new_event(c, kind, "changes", change);
     if (!e)
         return;
@@ -326,8 +391,9 @@ static void parse_change(struct pctx *c, const json_t *change, int64_t entry_ms)
         parse_comment(c, e, v);
     } else if (kind == META_EV_FEED) {
         parse_feed(c, e, v);
-    } else if (kind == META_EV_MENTION || kind == META_EV_STORY_INSIGHTS) {
-        e->comment_id = json_get_id(c->a, v, "comment_id");
+    } else if (kind == META_EV_MENTION) {
+        parse_mention(c, e, v);
+    } else if (kind == META_EV_STORY_INSIGHTS) {
         e->media_id = json_get_id(c->a, v, "media_id");
     }
     if (!e->key)
@@ -384,7 +450,7 @@ enum err meta_parse_delivery(struct arena *a, const char *body, size_t len,
     memset(out, 0, sizeof *out);
     *reason = NULL;
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, 0, &jerr);
+    json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr); /* "42": not an object */
     if (!root) {
         *reason = "invalid JSON";
         return ERR_INVALID;
@@ -395,5 +461,10 @@ enum err meta_parse_delivery(struct arena *a, const char *body, size_t len,
         return ERR_INVALID;
     }
     struct pctx c = {.a = a, .d = out};
-    return parse_root(&c, root, reason);
+    enum err rc = parse_root(&c, root, reason);
+    if (rc == ERR_OK && c.is_full) {
+        *reason = "more than META_MAX_EVENTS events"; /* refuse rather than drop the rest */
+        return ERR_TOO_LARGE;
+    }
+    return rc;
 }

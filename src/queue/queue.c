@@ -1,10 +1,11 @@
 /*
- * queue/queue.c - queue semantics on top of store/ rows, and the group-commit writer.
+ * queue/queue.c - queue semantics on top of store/ rows, fed through the intake journal.
  *
- * The writer takes everything handed to it since its last commit, writes it in one
- * transaction, then answers each item's callback. Under load a commit carries many webhook
- * deliveries; idle, a single delivery commits at once. Nothing is acknowledged before it is
- * in the database.
+ * Producers on a hot path (the webhook) call queue_submit(): one append to the journal and
+ * the job is durable; no thread hand-off, no waiting on the database. The loader thread
+ * moves journal records into the job table in batches, in one transaction with the offset
+ * it reached, so a crash replays from the last commit and the dedupe key makes any replay a
+ * no-op. Consumers then claim, ack, retry and bury rows as usual.
  */
 #include "queue/queue.h"
 
@@ -17,181 +18,346 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/buf.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "queue/journal.h"
+#include "queue/recent.h"
 
-#define WRITER_BATCH_MAX   512
-#define WRITER_BUSY_TRIES  20
+#define LOAD_BATCH_MAX     512
+#define LOAD_TRIES         20
+#define MAX_SEGMENTS       1024
+#define MAX_OFFSETS        1024
+#define LOADER_IDLE_MS     100
 #define BACKOFF_BASE_MS    1000
 #define BACKOFF_MAX_MS     (3600 * 1000)
 
-struct item {
-    struct item *next;
-    bool is_dead_letter;
-    struct store_job_new job; /* for dead letters: kind = source, key = reason */
-    queue_done_fn *done;
-    void *ctx;
-    /* strings and payload follow in the same allocation */
-};
+enum rec_type { REC_JOB = 1, REC_DEAD_LETTER = 2 };
 
 struct queue {
     int default_max_attempts;
-    struct store *wstore; /* the writer's own connection */
-    pthread_t writer;
+    struct store *lstore; /* the loader's own connection */
+    struct journal *journal;
+    struct recent *recent;
+    pthread_t loader;
+    atomic_bool stopping;
     pthread_mutex_t lock;
-    pthread_cond_t has_items; /* writer waits here */
-    pthread_cond_t has_jobs;  /* consumers wait here */
-    struct item *head, **tail;
-    uint64_t seq; /* bumped on every commit, so waiters see a change */
-    bool stopping;
+    pthread_cond_t has_jobs; /* consumers wait here */
+    uint64_t seq;            /* bumped on every load, so waiters see a change */
+    struct store_journal_offset offsets[MAX_OFFSETS];
+    char offset_names[MAX_OFFSETS][64];
+    size_t n_offsets;
+    struct metric *m_loaded, *m_load_dups;
 };
 
-static char *copy_str(char **p, const char *s)
+/* ---- record encoding: type, kind, key, dedupe, run_at, max_attempts, payload ---- */
+
+static enum err put_str16(struct buf *b, const char *s)
 {
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    memcpy(*p, s, n);
-    char *r = *p;
-    *p += n;
-    return r;
+    uint16_t n = s ? (uint16_t)strlen(s) : 0xFFFF;
+    if (s && strlen(s) >= 0xFFFF)
+        return ERR_TOO_LARGE;
+    enum err rc = buf_append(b, &n, 2);
+    return rc == ERR_OK && s ? buf_append(b, s, n) : rc;
 }
 
-static struct item *item_new(const struct queue_job *j, int default_max)
+static enum err encode(struct buf *b, enum rec_type type, const struct queue_job *j, int64_t run_at,
+                       int max_attempts)
 {
-    size_t n = sizeof(struct item) + j->payload_len + 1;
-    n += strlen(j->kind) + 1 + (j->key ? strlen(j->key) + 1 : 0) +
-         (j->dedupe ? strlen(j->dedupe) + 1 : 0);
-    struct item *it = xcalloc(1, n);
-    char *p = (char *)(it + 1);
-    memcpy(p, j->payload, j->payload_len);
-    it->job.payload = p;
-    it->job.payload_len = j->payload_len;
-    p += j->payload_len + 1;
-    it->job.kind = copy_str(&p, j->kind);
-    it->job.key = copy_str(&p, j->key);
-    it->job.dedupe = copy_str(&p, j->dedupe);
-    it->job.run_at_ms = j->run_at_ms ? j->run_at_ms : clock_now_ms();
-    it->job.max_attempts = j->max_attempts > 0 ? j->max_attempts : default_max;
-    return it;
-}
-
-static void push(struct queue *q, struct item *it)
-{
-    pthread_mutex_lock(&q->lock);
-    *q->tail = it;
-    q->tail = &it->next;
-    pthread_cond_signal(&q->has_items);
-    pthread_mutex_unlock(&q->lock);
-}
-
-void queue_enqueue_async(struct queue *q, const struct queue_job *job, queue_done_fn *done,
-                         void *ctx)
-{
-    struct item *it = item_new(job, q->default_max_attempts);
-    it->done = done;
-    it->ctx = ctx;
-    push(q, it);
-}
-
-void queue_dead_letter_async(struct queue *q, const char *source, const char *reason,
-                             const void *payload, size_t len, queue_done_fn *done, void *ctx)
-{
-    struct queue_job j = {.kind = source, .key = reason, .payload = payload, .payload_len = len};
-    struct item *it = item_new(&j, 1);
-    it->is_dead_letter = true;
-    it->done = done;
-    it->ctx = ctx;
-    push(q, it);
-}
-
-/* Writes one batch in one transaction; fills ids (0 = duplicate). */
-static enum err write_batch(struct queue *q, struct item **items, size_t n, int64_t *ids)
-{
-    struct store_job_new jobs[WRITER_BATCH_MAX];
-    size_t jmap[WRITER_BATCH_MAX], nj = 0;
-    int64_t now = clock_now_ms();
-    enum err rc = store_begin(q->wstore);
-    for (size_t i = 0; i < n && rc == ERR_OK; i++) {
-        ids[i] = 0;
-        if (items[i]->is_dead_letter) {
-            const struct store_job_new *d = &items[i]->job;
-            rc = store_dead_letter_add(q->wstore, d->kind, NULL, d->key, d->payload,
-                                       d->payload_len, now);
-        } else {
-            jmap[nj] = i;
-            jobs[nj++] = items[i]->job;
-        }
-    }
-    int64_t jids[WRITER_BATCH_MAX];
-    if (rc == ERR_OK && nj)
-        rc = store_jobs_insert(q->wstore, jobs, nj, now, jids);
+    unsigned char t = (unsigned char)type;
+    int32_t ma = max_attempts;
+    enum err rc = buf_append(b, &t, 1);
     if (rc == ERR_OK)
-        rc = store_commit(q->wstore);
-    else
-        store_rollback(q->wstore);
-    for (size_t k = 0; rc == ERR_OK && k < nj; k++)
-        ids[jmap[k]] = jids[k];
+        rc = put_str16(b, j->kind);
+    if (rc == ERR_OK)
+        rc = put_str16(b, j->key);
+    if (rc == ERR_OK)
+        rc = put_str16(b, j->dedupe);
+    if (rc == ERR_OK)
+        rc = buf_append(b, &run_at, 8);
+    if (rc == ERR_OK)
+        rc = buf_append(b, &ma, 4);
+    if (rc == ERR_OK)
+        rc = buf_append(b, j->payload, j->payload_len);
     return rc;
 }
 
-static void commit_and_answer(struct queue *q, struct item **items, size_t n)
+struct cursor {
+    const unsigned char *p, *end;
+};
+
+static bool take(struct cursor *c, void *out, size_t n)
 {
-    int64_t ids[WRITER_BATCH_MAX];
-    enum err rc = ERR_AGAIN;
-    for (int t = 0; t < WRITER_BUSY_TRIES && rc == ERR_AGAIN; t++)
-        rc = write_batch(q, items, n, ids);
-    if (rc != ERR_OK)
-        log_error("queue.commit_failed", LOG_INT("items", n), LOG_ERR(rc));
-    for (size_t i = 0; i < n; i++) {
-        if (items[i]->done)
-            items[i]->done(items[i]->ctx, rc, rc == ERR_OK ? (ids[i] ? ids[i] : 0) : 0);
-        free(items[i]);
-    }
-    /* One consumer is enough to start on a batch; it claims many jobs at once. */
-    pthread_mutex_lock(&q->lock);
-    q->seq++;
-    pthread_cond_signal(&q->has_jobs);
-    pthread_mutex_unlock(&q->lock);
+    if ((size_t)(c->end - c->p) < n)
+        return false;
+    memcpy(out, c->p, n);
+    c->p += n;
+    return true;
 }
 
-static void *writer_main(void *arg)
+static bool take_str16(struct cursor *c, struct arena *a, const char **out)
+{
+    uint16_t n;
+    if (!take(c, &n, 2))
+        return false;
+    if (n == 0xFFFF) {
+        *out = NULL;
+        return true;
+    }
+    if ((size_t)(c->end - c->p) < n)
+        return false;
+    *out = arena_strndup(a, (const char *)c->p, n);
+    c->p += n;
+    return true;
+}
+
+struct decoded {
+    enum rec_type type;
+    struct store_job_new job; /* dead letters: kind = source, key = reason */
+};
+
+static bool decode(struct arena *a, const void *rec, size_t len, struct decoded *d)
+{
+    struct cursor c = {rec, (const unsigned char *)rec + len};
+    unsigned char t;
+    int32_t ma;
+    if (!take(&c, &t, 1) || !take_str16(&c, a, &d->job.kind) || !d->job.kind ||
+        !take_str16(&c, a, &d->job.key) || !take_str16(&c, a, &d->job.dedupe) ||
+        !take(&c, &d->job.run_at_ms, 8) || !take(&c, &ma, 4))
+        return false;
+    d->type = t == REC_DEAD_LETTER ? REC_DEAD_LETTER : REC_JOB;
+    d->job.max_attempts = ma;
+    d->job.payload_len = (size_t)(c.end - c.p);
+    d->job.payload = arena_strndup(a, (const char *)c.p, d->job.payload_len);
+    return true;
+}
+
+/* ---- producers ---- */
+
+static enum err submit(struct queue *q, enum rec_type type, const struct queue_job *job)
+{
+    struct buf b;
+    buf_init(&b, JOURNAL_RECORD_MAX);
+    int64_t run_at = job->run_at_ms ? job->run_at_ms : clock_now_ms();
+    int ma = job->max_attempts > 0 ? job->max_attempts : q->default_max_attempts;
+    enum err rc = encode(&b, type, job, run_at, ma);
+    if (rc == ERR_OK)
+        rc = journal_append(q->journal, b.data, b.len);
+    buf_release(&b);
+    return rc;
+}
+
+enum err queue_submit(struct queue *q, const struct queue_job *job, bool *duplicate)
+{
+    *duplicate = false;
+    if (job->dedupe && !recent_insert(q->recent, job->dedupe)) {
+        *duplicate = true;
+        return ERR_OK;
+    }
+    enum err rc = submit(q, REC_JOB, job);
+    if (rc != ERR_OK && job->dedupe)
+        recent_remove(q->recent, job->dedupe); /* not stored: a retry is not a duplicate */
+    return rc;
+}
+
+enum err queue_submit_dead_letter(struct queue *q, const char *source, const char *reason,
+                                  const void *payload, size_t len)
+{
+    struct queue_job j = {.kind = source, .key = reason, .payload = payload, .payload_len = len};
+    return submit(q, REC_DEAD_LETTER, &j);
+}
+
+/* ---- the loader ---- */
+
+static int64_t *offset_slot(struct queue *q, const char *segment, bool create)
+{
+    for (size_t i = 0; i < q->n_offsets; i++)
+        if (strcmp(q->offsets[i].segment, segment) == 0)
+            return &q->offsets[i].offset;
+    if (!create || q->n_offsets == MAX_OFFSETS)
+        return NULL;
+    size_t i = q->n_offsets++;
+    snprintf(q->offset_names[i], sizeof q->offset_names[i], "%s", segment);
+    q->offsets[i] = (struct store_journal_offset){q->offset_names[i], 0};
+    return &q->offsets[i].offset;
+}
+
+static void forget_offset(struct queue *q, const char *segment)
+{
+    for (size_t i = 0; i < q->n_offsets; i++)
+        if (strcmp(q->offsets[i].segment, segment) == 0) {
+            size_t last = --q->n_offsets;
+            memcpy(q->offset_names[i], q->offset_names[last], sizeof q->offset_names[i]);
+            q->offsets[i] = (struct store_journal_offset){q->offset_names[i],
+                                                          q->offsets[last].offset};
+            return;
+        }
+}
+
+struct batch {
+    struct arena arena;
+    struct decoded items[LOAD_BATCH_MAX];
+    size_t n;
+};
+
+static enum err collect(void *ctx, const void *rec, size_t len)
+{
+    struct batch *b = ctx;
+    if (!decode(&b->arena, rec, len, &b->items[b->n])) {
+        log_error("queue.bad_journal_record", LOG_INT("bytes", len));
+        return ERR_OK; /* skip it: the CRC matched, so this is our bug, not the disk's */
+    }
+    b->n++;
+    return ERR_OK;
+}
+
+/* Inserts the batch and the new offset in one transaction. */
+static enum err store_batch(struct queue *q, struct batch *b, const char *segment,
+                            uint64_t next_offset, size_t *n_dups)
+{
+    int64_t now = clock_now_ms();
+    enum err rc = store_begin(q->lstore);
+    *n_dups = 0;
+    for (size_t i = 0; i < b->n && rc == ERR_OK; i++) {
+        const struct store_job_new *j = &b->items[i].job;
+        int64_t id = 0;
+        if (b->items[i].type == REC_DEAD_LETTER)
+            rc = store_dead_letter_add(q->lstore, j->kind, NULL, j->key, j->payload,
+                                       j->payload_len, now);
+        else if ((rc = store_jobs_insert(q->lstore, j, 1, now, &id)) == ERR_OK && !id)
+            (*n_dups)++;
+    }
+    if (rc == ERR_OK)
+        rc = store_journal_offset_set(q->lstore, segment, (int64_t)next_offset);
+    if (rc == ERR_OK)
+        return store_commit(q->lstore);
+    store_rollback(q->lstore);
+    return rc;
+}
+
+/* Loads what one segment has; true if anything was loaded. *removed: the segment was
+ * finished and deleted. */
+static bool load_segment(struct queue *q, struct journal_segment *seg, struct batch *b,
+                         bool *removed)
+{
+    *removed = false;
+    int64_t *off = offset_slot(q, seg->name, true);
+    if (!off)
+        return false;
+    seg->offset = (uint64_t)*off;
+    uint64_t next = seg->offset;
+    bool at_end = false, corrupt = false;
+    b->n = 0;
+    enum err rc = journal_read(q->journal, seg, LOAD_BATCH_MAX, collect, b, &next, &at_end,
+                               &corrupt);
+    if (rc == ERR_OK && next != seg->offset) {
+        size_t dups = 0;
+        rc = ERR_AGAIN;
+        for (int t = 0; t < LOAD_TRIES && rc == ERR_AGAIN; t++)
+            rc = store_batch(q, b, seg->name, next, &dups);
+        if (rc == ERR_OK) {
+            *off = (int64_t)next;
+            metrics_inc(q->m_loaded, b->n);
+            metrics_inc(q->m_load_dups, dups);
+        }
+    }
+    if (rc != ERR_OK) {
+        log_error("queue.load_failed", LOG_STR("segment", seg->name), LOG_ERR(rc));
+        return false;
+    }
+    if (at_end && seg->sealed && store_journal_offset_set(q->lstore, seg->name, -1) == ERR_OK) {
+        journal_remove(q->journal, seg->name);
+        forget_offset(q, seg->name);
+        *removed = true;
+    }
+    return next != seg->offset;
+}
+
+/* One pass over every segment; the number of segments still on disk goes to *n_left. */
+static bool load_pass(struct queue *q, struct batch *b, size_t *n_left)
+{
+    static _Thread_local struct journal_segment segs[MAX_SEGMENTS];
+    size_t n = 0;
+    bool loaded = false;
+    if (journal_segments(q->journal, segs, MAX_SEGMENTS, &n) != ERR_OK)
+        log_error("queue.journal_unreadable");
+    *n_left = n;
+    for (size_t i = 0; i < n; i++) {
+        bool removed;
+        arena_init(&b->arena);
+        loaded |= load_segment(q, &segs[i], b, &removed);
+        arena_release(&b->arena);
+        *n_left -= removed;
+    }
+    if (loaded) {
+        pthread_mutex_lock(&q->lock);
+        q->seq++;
+        pthread_cond_broadcast(&q->has_jobs);
+        pthread_mutex_unlock(&q->lock);
+    }
+    return loaded;
+}
+
+static void *loader_main(void *arg)
 {
     struct queue *q = arg;
-    struct item *batch[WRITER_BATCH_MAX];
+    struct batch *b = xcalloc(1, sizeof *b);
+    size_t left = 0;
     for (;;) {
-        pthread_mutex_lock(&q->lock);
-        while (!q->head && !q->stopping)
-            pthread_cond_wait(&q->has_items, &q->lock);
-        if (!q->head) { /* stopping and drained */
-            pthread_mutex_unlock(&q->lock);
-            return NULL;
-        }
-        size_t n = 0;
-        while (q->head && n < WRITER_BATCH_MAX) {
-            batch[n++] = q->head;
-            q->head = q->head->next;
-        }
-        if (!q->head)
-            q->tail = &q->head;
-        pthread_mutex_unlock(&q->lock);
-        commit_and_answer(q, batch, n);
+        bool stopping = atomic_load(&q->stopping);
+        bool loaded = load_pass(q, b, &left);
+        if (stopping && !loaded) /* sealed before the flag was seen: this pass was complete */
+            break;
+        if (!loaded)
+            journal_wait(q->journal, LOADER_IDLE_MS);
     }
+    if (left)
+        log_warn("queue.journal_left", LOG_INT("segments", left));
+    free(b);
+    return NULL;
+}
+
+static enum err load_offsets(struct queue *q)
+{
+    struct arena a;
+    arena_init(&a);
+    struct store_journal_offset tmp[MAX_OFFSETS];
+    size_t n = 0;
+    enum err rc = store_journal_offsets(q->lstore, &a, tmp, MAX_OFFSETS, &n);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        int64_t *slot = offset_slot(q, tmp[i].segment, true);
+        if (slot)
+            *slot = tmp[i].offset;
+    }
+    arena_release(&a);
+    return rc;
 }
 
 enum err queue_new(const struct store_opts *so, int default_max_attempts, struct queue **out)
 {
     struct queue *q = xcalloc(1, sizeof *q);
     q->default_max_attempts = default_max_attempts > 0 ? default_max_attempts : 8;
-    q->tail = &q->head;
     pthread_mutex_init(&q->lock, NULL);
-    pthread_cond_init(&q->has_items, NULL);
     pthread_cond_init(&q->has_jobs, NULL);
-    enum err rc = store_open(so, &q->wstore);
-    if (rc == ERR_OK && pthread_create(&q->writer, NULL, writer_main, q) != 0)
+    q->recent = recent_new();
+    q->m_loaded = metrics_counter("switchboard_queue_loaded_total",
+                                  "Journal records moved into the job table", NULL);
+    q->m_load_dups = metrics_counter("switchboard_queue_duplicates_total",
+                                     "Submitted jobs dropped by their dedupe key at load", NULL);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/journal", so->data_dir);
+    enum err rc = store_open(so, &q->lstore);
+    if (rc == ERR_OK)
+        rc = load_offsets(q);
+    if (rc == ERR_OK)
+        rc = journal_open(dir, so->sync_full, &q->journal);
+    if (rc == ERR_OK && pthread_create(&q->loader, NULL, loader_main, q) != 0)
         rc = ERR_INTERNAL;
     if (rc != ERR_OK) {
-        store_free(q->wstore);
+        journal_close(q->journal);
+        store_free(q->lstore);
+        recent_free(q->recent);
         free(q);
         return rc;
     }
@@ -203,15 +369,17 @@ void queue_free(struct queue *q)
 {
     if (!q)
         return;
+    journal_seal_all(q->journal); /* producers have stopped: everything becomes loadable */
+    atomic_store(&q->stopping, true);
+    journal_wake(q->journal);
+    pthread_join(q->loader, NULL);
     pthread_mutex_lock(&q->lock);
-    q->stopping = true;
-    pthread_cond_broadcast(&q->has_items);
     pthread_cond_broadcast(&q->has_jobs);
     pthread_mutex_unlock(&q->lock);
-    pthread_join(q->writer, NULL);
-    store_free(q->wstore);
+    journal_close(q->journal);
+    store_free(q->lstore);
+    recent_free(q->recent);
     pthread_mutex_destroy(&q->lock);
-    pthread_cond_destroy(&q->has_items);
     pthread_cond_destroy(&q->has_jobs);
     free(q);
 }
@@ -250,7 +418,7 @@ void queue_wait(struct queue *q, int64_t timeout_ms)
     }
     pthread_mutex_lock(&q->lock);
     uint64_t seen = q->seq;
-    while (q->seq == seen && !q->stopping)
+    while (q->seq == seen && !atomic_load(&q->stopping))
         if (pthread_cond_timedwait(&q->has_jobs, &q->lock, &ts) != 0)
             break;
     pthread_mutex_unlock(&q->lock);

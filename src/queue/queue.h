@@ -2,8 +2,8 @@
  * queue/queue.h - the durable job queue.
  *
  * Owns: enqueue (run-at time, ordering key, dedupe key), claim with a lease, ack, retry with
- * backoff, dead letter after max attempts, one job in flight per key, and the group-commit
- * writer that lets the webhook path wait for durability without holding a thread.
+ * backoff, dead letter after max attempts, one job in flight per key, and the intake
+ * journal that makes a webhook durable with one append, before its 200.
  * Does not own: what a payload means (the consumer's handler decides).
  * Backend: rows in store/ (SQLite or PostgreSQL); in-process wake-ups between threads.
  * Threads: a struct queue is shared by every thread; each thread passes its own store.
@@ -11,6 +11,7 @@
 #ifndef SB_QUEUE_QUEUE_H
 #define SB_QUEUE_QUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,11 +31,12 @@ struct queue_job {
     int max_attempts;   /* 0 = the queue's default (SB_QUEUE_MAX_ATTEMPTS) */
 };
 
-/* Starts the queue and its writer thread, which opens its own store connection.
- * Caller owns *out; free with queue_free(). */
+/* Starts the queue and its loader thread (own store connection; journal in
+ * <data_dir>/journal, replayed from where the last process stopped). Caller owns *out. */
 MUST_USE enum err queue_new(const struct store_opts *so, int default_max_attempts,
                             struct queue **out);
-/* Commits whatever the writer holds, answers every pending callback, stops the thread. */
+/* Loads everything submitted so far into the database, then stops. Call after every
+ * producer has stopped. */
 void queue_free(struct queue *q);
 
 /* Enqueues on the caller's connection (joins the caller's transaction if one is open).
@@ -42,16 +44,14 @@ void queue_free(struct queue *q);
 MUST_USE enum err queue_enqueue(struct queue *q, struct store *s, const struct queue_job *job,
                                 int64_t *id);
 
-/* Called on the writer thread once the item is committed (rc ERR_OK; id 0 = duplicate) or has
- * failed (rc != ERR_OK, nothing stored). Must not block. */
-typedef void queue_done_fn(void *ctx, enum err rc, int64_t id);
-/* Hands a job to the group-commit writer; payload and strings are copied. done is always
- * called exactly once, after the commit that made the job durable. Safe from any thread. */
-void queue_enqueue_async(struct queue *q, const struct queue_job *job, queue_done_fn *done,
-                         void *ctx);
+/* Makes the job durable in the intake journal (one append; no wait on the database) and
+ * returns; the loader moves it into the job table moments later. With a dedupe key seen
+ * recently in this process, nothing is written and *duplicate is set. ERR_IO when the
+ * journal cannot be written (nothing was stored). Safe from any thread. */
+MUST_USE enum err queue_submit(struct queue *q, const struct queue_job *job, bool *duplicate);
 /* Same, for a dead letter (source "webhook": a body we acknowledge but cannot use). */
-void queue_dead_letter_async(struct queue *q, const char *source, const char *reason,
-                             const void *payload, size_t len, queue_done_fn *done, void *ctx);
+MUST_USE enum err queue_submit_dead_letter(struct queue *q, const char *source,
+                                           const char *reason, const void *payload, size_t len);
 
 /* Claims up to max jobs of the given kinds for lease_ms. Jobs come back in the arena. A job
  * whose lease expired too often (a crash loop) is dead-lettered instead of returned. */

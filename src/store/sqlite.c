@@ -69,6 +69,10 @@ static const char *const stmt_sql[Q__COUNT] = {
         " ts, raw, job_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
         " ON CONFLICT (object, entry_id, key) DO NOTHING",
     [Q_EVENT_COUNT] = "SELECT count(*) FROM events",
+    [Q_JOURNAL_LIST] = "SELECT segment, offset FROM journal_offsets ORDER BY segment LIMIT ?1",
+    [Q_JOURNAL_SET] = "INSERT INTO journal_offsets (segment, offset) VALUES (?1, ?2)"
+                      " ON CONFLICT (segment) DO UPDATE SET offset = excluded.offset",
+    [Q_JOURNAL_DEL] = "DELETE FROM journal_offsets WHERE segment = ?1",
 };
 
 enum err sqlite_err(struct sqlite_store *s, int rc, const char *what)
@@ -207,6 +211,8 @@ static const struct store_ops sqlite_ops = {
     .jobs_prune = sqlite_jobs_prune,
     .queue_stats = sqlite_queue_stats,
     .jobs_next_due = sqlite_jobs_next_due,
+    .journal_offsets = sqlite_journal_offsets,
+    .journal_offset_set = sqlite_journal_offset_set,
     .dead_letter_add = sqlite_dead_letter_add,
     .dead_letters_list = sqlite_dead_letters_list,
     .event_insert = sqlite_event_insert,

@@ -35,6 +35,9 @@ enum sqlite_stmt {
     Q_DEAD_LIST,
     Q_EVENT_INSERT,
     Q_EVENT_COUNT,
+    Q_JOURNAL_LIST,
+    Q_JOURNAL_SET,
+    Q_JOURNAL_DEL,
     Q__COUNT
 };
 
@@ -74,6 +77,9 @@ enum err sqlite_dead_letter_add(struct store *base, const char *source, const ch
                                 int64_t now_ms);
 enum err sqlite_dead_letters_list(struct store *base, size_t max, struct arena *a,
                                   struct store_dead_letter *out, size_t *n_out);
+enum err sqlite_journal_offsets(struct store *base, struct arena *a,
+                                struct store_journal_offset *out, size_t max, size_t *n_out);
+enum err sqlite_journal_offset_set(struct store *base, const char *segment, int64_t offset);
 enum err sqlite_event_insert(struct store *base, const struct store_event *ev, int64_t now_ms,
                              int64_t *id);
 enum err sqlite_events_count(struct store *base, int64_t *n);

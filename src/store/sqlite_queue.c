@@ -356,3 +356,35 @@ enum err sqlite_events_count(struct store *base, int64_t *n)
         return ERR_INTERNAL;
     return int_row(s, st, n, 1, "events_count");
 }
+
+enum err sqlite_journal_offsets(struct store *base, struct arena *a,
+                                struct store_journal_offset *out, size_t max, size_t *n_out)
+{
+    struct sqlite_store *s = SQ(base);
+    sqlite3_stmt *st = sqlite_stmt(s, Q_JOURNAL_LIST);
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    size_t n = 0;
+    int rc;
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        out[n].segment = col_text(a, st, 0);
+        out[n++].offset = sqlite3_column_int64(st, 1);
+    }
+    enum err e = (n == max || rc == SQLITE_DONE) ? ERR_OK : sqlite_err(s, rc, "journal_list");
+    sqlite3_reset(st);
+    *n_out = n;
+    return e;
+}
+
+enum err sqlite_journal_offset_set(struct store *base, const char *segment, int64_t offset)
+{
+    struct sqlite_store *s = SQ(base);
+    sqlite3_stmt *st = sqlite_stmt(s, offset < 0 ? Q_JOURNAL_DEL : Q_JOURNAL_SET);
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, segment, -1, SQLITE_STATIC);
+    if (offset >= 0)
+        sqlite3_bind_int64(st, 2, offset);
+    return sqlite_step_done(s, st, "journal_offset_set");
+}

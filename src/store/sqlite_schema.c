@@ -154,9 +154,15 @@ static const char m2_people_content[] =
     "  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
     "  created_at INTEGER NOT NULL);";
 
+static const char m3_journal[] =
+    "CREATE TABLE journal_offsets ("
+    "  segment TEXT PRIMARY KEY,"            /* intake journal segment file name */
+    "  offset INTEGER NOT NULL);";           /* bytes already moved into jobs */
+
 const struct sqlite_migration sqlite_migrations[] = {
     {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},
     {2, "operators, posts, media, knowledge base, settings, bus", m2_people_content},
+    {3, "intake journal offsets", m3_journal},
 };
 
 const int sqlite_n_migrations = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -123,6 +123,17 @@ enum err store_jobs_next_due(struct store *s, int64_t *run_at_ms)
     return s->ops->jobs_next_due(s, run_at_ms);
 }
 
+enum err store_journal_offsets(struct store *s, struct arena *a,
+                               struct store_journal_offset *out, size_t max, size_t *n_out)
+{
+    return s->ops->journal_offsets(s, a, out, max, n_out);
+}
+
+enum err store_journal_offset_set(struct store *s, const char *segment, int64_t offset)
+{
+    return s->ops->journal_offset_set(s, segment, offset);
+}
+
 enum err store_dead_letter_add(struct store *s, const char *source, const char *kind,
                                const char *reason, const void *payload, size_t len,
                                int64_t now_ms)

@@ -96,6 +96,20 @@ MUST_USE enum err store_queue_stats(struct store *s, int64_t now_ms, struct stor
 /* The earliest run_at among ready jobs, or INT64_MAX when none. */
 MUST_USE enum err store_jobs_next_due(struct store *s, int64_t *run_at_ms);
 
+/* ---- journal offsets: how far the queue's loader got in each intake segment ---- */
+
+struct store_journal_offset {
+    const char *segment;
+    int64_t offset;
+};
+
+MUST_USE enum err store_journal_offsets(struct store *s, struct arena *a,
+                                        struct store_journal_offset *out, size_t max,
+                                        size_t *n_out);
+/* Upserts the segment's offset; a negative offset forgets the segment. */
+MUST_USE enum err store_journal_offset_set(struct store *s, const char *segment,
+                                           int64_t offset);
+
 /* ---- dead letters ---- */
 
 struct store_dead_letter {

@@ -29,6 +29,9 @@ struct store_ops {
     enum err (*jobs_prune)(struct store *s, int64_t cutoff_ms, int64_t *n);
     enum err (*queue_stats)(struct store *s, int64_t now_ms, struct store_queue_stats *st);
     enum err (*jobs_next_due)(struct store *s, int64_t *run_at_ms);
+    enum err (*journal_offsets)(struct store *s, struct arena *a,
+                                struct store_journal_offset *out, size_t max, size_t *n_out);
+    enum err (*journal_offset_set)(struct store *s, const char *segment, int64_t offset);
     enum err (*dead_letter_add)(struct store *s, const char *source, const char *kind,
                                 const char *reason, const void *payload, size_t len,
                                 int64_t now_ms);

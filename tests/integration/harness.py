@@ -267,7 +267,8 @@ def check_log_lines(text, forbidden=(), allow_torn_tail=False):
 class Server:
     """One switchboard serve process on a fresh (or a given) data directory."""
 
-    def __init__(self, data_dir=None, env=None, secret=None, verify_token=None, args=()):
+    def __init__(self, data_dir=None, env=None, secret=None, verify_token=None, args=(),
+                 serve_args=()):
         self.own_root = tempfile.mkdtemp(prefix="sb-it-")
         self.data_dir = data_dir or os.path.join(self.own_root, "data")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -275,10 +276,12 @@ class Server:
         self.verify_token = (verify_token if verify_token is not None
                              else "verify-" + secrets.token_hex(12))
         self.extra_env = dict(env or {})
-        self.args = list(args)
+        self.args = list(args)              # before the command (e.g. --config FILE)
+        self.serve_args = list(serve_args)  # after "serve" (e.g. --role ingest)
         self.proc = None
         self.port = None
         self.runs = []  # (stderr path, how it ended) for every process started
+        self.sent_signatures = set()  # signature hex digests sent; never to be logged
         self._stderr_file = None
 
     # -- lifecycle
@@ -298,7 +301,8 @@ class Server:
             path = os.path.join(self.own_root, "stderr-%d.log" % len(self.runs))
             self._stderr_file = open(path, "wb")
             self.proc = subprocess.Popen(
-                [binary_path()] + self.args + ["serve"], env=env, cwd=self.own_root,
+                [binary_path()] + self.args + ["serve"] + self.serve_args,
+                env=env, cwd=self.own_root,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr_file)
             _LIVE.add(self.proc)
             self.runs.append([path, None])
@@ -383,11 +387,14 @@ class Server:
         return out
 
     def log_problems(self, extra_forbidden=()):
+        """Every stderr line of every run is a JSON object with ts/level/event; the app
+        secret, the verify token, the signatures sent and extra_forbidden never appear."""
         problems = []
         for i, (path, how) in enumerate(self.runs):
             text = self.stderr(i)
             # A process killed with SIGKILL may in principle leave a torn last line.
-            p = check_log_lines(text, [self.secret, self.verify_token] + list(extra_forbidden),
+            forbidden = [self.secret, self.verify_token] + sorted(self.sent_signatures)
+            p = check_log_lines(text, forbidden + list(extra_forbidden),
                                 allow_torn_tail=(how == "SIGKILL"))
             problems += ["run %d: %s" % (i, x) for x in p]
         return problems
@@ -403,6 +410,9 @@ class Server:
             signature = sign(self.secret, body)
         if signature is not None:
             h["X-Hub-Signature-256"] = signature
+            digest = signature.rpartition("=")[2]
+            if len(digest) >= 32:
+                self.sent_signatures.add(digest)
         h.update(headers or {})
         return http_request(self.port, "POST", "/webhooks/meta", body=body, headers=h,
                             timeout=timeout)
