@@ -53,3 +53,8 @@ uint32_t crc32c(const void *data, size_t len)
 #endif
     return ~crc_soft(crc, data, len);
 }
+
+uint32_t crc32c_portable(const void *data, size_t len)
+{
+    return ~crc_soft(0xFFFFFFFFu, data, len);
+}
