@@ -379,14 +379,13 @@ static void parse_change(struct pctx *c, const json_t *change, int64_t entry_ms)
             m->field = field;
         return;
     }
-    enum meta_event_kind kind = change_kind(field);
+    /* a change without a value object: keep it as unknown, read nothing from it */
+    enum meta_event_kind kind = json_is_object(v) ? change_kind(field) : META_EV_UNKNOWN;
     struct meta_event *e = new_event(c, kind, "changes", change);
     if (!e)
         return;
     e->field = field;
     e->ts_ms = entry_ms;
-    if (!json_is_object(v))
-        kind = META_EV_UNKNOWN; /* a change without a value: keep it, read nothing from it */
     if (kind == META_EV_COMMENT || kind == META_EV_LIVE_COMMENT) {
         parse_comment(c, e, v);
     } else if (kind == META_EV_FEED) {
@@ -463,7 +462,8 @@ enum err meta_parse_delivery(struct arena *a, const char *body, size_t len,
     struct pctx c = {.a = a, .d = out};
     enum err rc = parse_root(&c, root, reason);
     if (rc == ERR_OK && c.is_full) {
-        *reason = "more than META_MAX_EVENTS events"; /* refuse rather than drop the rest */
+        memset(out, 0, sizeof *out); /* refuse the delivery rather than drop its tail */
+        *reason = "more than META_MAX_EVENTS events";
         return ERR_TOO_LARGE;
     }
     return rc;
