@@ -12,7 +12,7 @@ CLANG   ?= clang
 PYTHON  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 FUZZ_SECONDS ?= 20
 
-PKGS    := libmicrohttpd jansson openssl sqlite3
+PKGS    := libmicrohttpd jansson openssl sqlite3 libcurl
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wimplicit-fallthrough -Wundef -Wcast-qual -Wwrite-strings
 # -Werror in CI and in every test build; release builds on a developer machine only warn.

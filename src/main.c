@@ -2,6 +2,7 @@
  * main.c - the switchboard command: parse the command line, load the configuration,
  * run one command. Exit codes: 0 success, 1 runtime failure, 2 usage error.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 struct cmd {
     const char *name;
-    int (*run)(const struct config *cfg, int argc, const char **argv);
+    int (*run)(struct config *cfg, int argc, const char **argv);
     const char *usage;
 };
 
@@ -25,7 +26,7 @@ static int usage_error(const char *what, const char *arg)
     return EXIT_USAGE;
 }
 
-static int cmd_serve(const struct config *cfg, int argc, const char **argv)
+static int cmd_serve(struct config *cfg, int argc, const char **argv)
 {
     unsigned roles = ROLE_ALL;
     for (int i = 0; i < argc; i++) {
@@ -40,7 +41,7 @@ static int cmd_serve(const struct config *cfg, int argc, const char **argv)
     return server_run(cfg, roles) == ERR_OK ? 0 : EXIT_RUNTIME;
 }
 
-static int cmd_migrate(const struct config *cfg, int argc, const char **argv)
+static int cmd_migrate(struct config *cfg, int argc, const char **argv)
 {
     if (argc > 0)
         return usage_error("migrate: unexpected argument", argv[0]);
@@ -60,7 +61,15 @@ static int cmd_migrate(const struct config *cfg, int argc, const char **argv)
     return 0;
 }
 
-static int cmd_pending(const struct config *cfg, int argc, const char **argv)
+static int cmd_demo(struct config *cfg, int argc, const char **argv)
+{
+    if (argc > 0)
+        return usage_error("demo: unexpected argument", argv[0]);
+    /* The demo fills in a demo app secret and verify token when none are configured. */
+    return server_demo(cfg) == ERR_OK ? 0 : EXIT_RUNTIME;
+}
+
+static int cmd_pending(struct config *cfg, int argc, const char **argv)
 {
     (void)cfg;
     (void)argc;
@@ -69,12 +78,12 @@ static int cmd_pending(const struct config *cfg, int argc, const char **argv)
     return EXIT_RUNTIME;
 }
 
-static int cmd_help(const struct config *cfg, int argc, const char **argv);
+static int cmd_help(struct config *cfg, int argc, const char **argv);
 
 static const struct cmd commands[] = {
     {"serve", cmd_serve, "serve [--role ingest|worker|gateway|scheduler]"},
     {"migrate", cmd_migrate, "migrate"},
-    {"demo", cmd_pending, "demo"},
+    {"demo", cmd_demo, "demo"},
     {"accounts", cmd_pending, "accounts connect --user-token TOKEN | accounts list [--json]"},
     {"conversations", cmd_pending, "conversations list [--mode ai|human|closed] [--json]"},
     {"posts", cmd_pending, "posts list [--json] | posts show ID"},
@@ -87,7 +96,7 @@ static const struct cmd commands[] = {
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-static int cmd_help(const struct config *cfg, int argc, const char **argv)
+static int cmd_help(struct config *cfg, int argc, const char **argv)
 {
     (void)cfg;
     (void)argc;

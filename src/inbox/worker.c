@@ -126,7 +126,8 @@ static void run_job(struct worker *w, const struct store_job *job)
     store_rollback(w->store);
     if (!fn)
         reason = "no handler for this job kind";
-    enum err settle = rc == ERR_INVALID
+    bool permanent = rc == ERR_INVALID || rc == ERR_TOO_LARGE; /* retrying cannot help */
+    enum err settle = permanent
                           ? queue_bury(q, w->store, job, reason ? reason : "invalid")
                           : queue_retry(q, w->store, job, reason ? reason : err_name(rc));
     if (settle != ERR_OK)

@@ -102,18 +102,6 @@ static void answered(struct http_req *req, struct metric *m, enum log_level leve
                   LOG_INT("us", us), LOG_END);
 }
 
-/* X-Hub-Signature-256 against the precomputed key, in constant time. */
-static enum err verify(const struct meta_ingest *in, const char *body, size_t len,
-                       const char *header, unsigned char mac[META_SIGNATURE_LEN])
-{
-    unsigned char want[META_SIGNATURE_LEN];
-    if (!in->app_key || !header ||
-        meta_parse_signature_header(header, strlen(header), want) != ERR_OK)
-        return ERR_AUTH;
-    crypto_hmac_compute(in->app_key, body, len, mac);
-    return crypto_equal(mac, want, META_SIGNATURE_LEN) ? ERR_OK : ERR_AUTH;
-}
-
 static const char *signature_problem(const char *header)
 {
     unsigned char d[META_SIGNATURE_LEN];
@@ -131,7 +119,7 @@ void meta_webhook_receive(struct http_req *req, void *ctx)
     const char *body = http_req_body(req, &len);
     const char *sig = http_req_header(req, "X-Hub-Signature-256");
     unsigned char mac[META_SIGNATURE_LEN];
-    if (verify(in, body, len, sig, mac) != ERR_OK) {
+    if (meta_verify_signature_keyed(in->app_key, body, len, sig, mac) != ERR_OK) {
         metrics_inc(m_rejected, 1);
         log_info("webhook.rejected", LOG_STR("signature", signature_problem(sig)),
                  LOG_INT("bytes", len));

@@ -32,6 +32,12 @@ MUST_USE enum err meta_parse_signature_header(const char *value, size_t len,
 MUST_USE enum err meta_verify_signature(const char *app_secret, const void *body, size_t len,
                                         const char *header,
                                         unsigned char mac_out[META_SIGNATURE_LEN]);
+/* The same check with the key prepared once (crypto_hmac_new): the hot path's form. A NULL
+ * key (no app secret configured) refuses everything. */
+struct crypto_hmac;
+MUST_USE enum err meta_verify_signature_keyed(const struct crypto_hmac *key, const void *body,
+                                              size_t len, const char *header,
+                                              unsigned char mac_out[META_SIGNATURE_LEN]);
 
 /* ---- typed events ---- */
 
@@ -103,8 +109,9 @@ struct meta_delivery {
 #define META_MAX_EVENTS 5000
 
 /* Parses a delivery's raw body. ERR_INVALID with *reason (static text) when it is not JSON,
- * not an object, or has no entries; unknown event shapes become META_EV_UNKNOWN events,
- * never errors. */
+ * not an object, or has no entry array; ERR_TOO_LARGE past META_MAX_EVENTS events (no events
+ * are returned then). An empty entry array is a delivery with zero events. Unknown event
+ * shapes become META_EV_UNKNOWN events, never errors. */
 MUST_USE enum err meta_parse_delivery(struct arena *a, const char *body, size_t len,
                                       struct meta_delivery *out, const char **reason);
 const char *meta_event_kind_name(enum meta_event_kind k);

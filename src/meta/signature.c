@@ -22,16 +22,26 @@ enum err meta_parse_signature_header(const char *value, size_t len,
     return ERR_OK;
 }
 
-enum err meta_verify_signature(const char *app_secret, const void *body, size_t len,
-                               const char *header, unsigned char mac_out[META_SIGNATURE_LEN])
+enum err meta_verify_signature_keyed(const struct crypto_hmac *key, const void *body,
+                                     size_t len, const char *header,
+                                     unsigned char mac_out[META_SIGNATURE_LEN])
 {
     unsigned char want[META_SIGNATURE_LEN], mac[META_SIGNATURE_LEN];
-    if (!app_secret || !*app_secret || !header)
+    if (!key || !header || meta_parse_signature_header(header, strlen(header), want) != ERR_OK)
         return ERR_AUTH;
-    if (meta_parse_signature_header(header, strlen(header), want) != ERR_OK)
-        return ERR_AUTH;
-    crypto_hmac_sha256(app_secret, strlen(app_secret), body, len, mac);
+    crypto_hmac_compute(key, body, len, mac);
     if (mac_out)
         memcpy(mac_out, mac, sizeof mac);
     return crypto_equal(mac, want, sizeof mac) ? ERR_OK : ERR_AUTH;
+}
+
+enum err meta_verify_signature(const char *app_secret, const void *body, size_t len,
+                               const char *header, unsigned char mac_out[META_SIGNATURE_LEN])
+{
+    if (!app_secret || !*app_secret)
+        return ERR_AUTH;
+    struct crypto_hmac *key = crypto_hmac_new(app_secret, strlen(app_secret));
+    enum err rc = meta_verify_signature_keyed(key, body, len, header, mac_out);
+    crypto_hmac_free(key);
+    return rc;
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -14,10 +15,12 @@
 #include "inbox/inbox.h"
 #include "meta/meta.h"
 #include "queue/queue.h"
+#include "server/demo_int.h"
 #include "server/ops.h"
 #include "store/store.h"
 
-struct running {
+struct server {
+    const struct config *cfg;
     struct store_opts so;
     struct store *main_store;
     struct queue *queue;
@@ -46,13 +49,13 @@ enum err server_parse_role(const char *s, unsigned *roles)
     return ERR_INVALID;
 }
 
-static void add_route(struct running *r, unsigned methods, const char *pattern,
+static void add_route(struct server *r, unsigned methods, const char *pattern,
                       http_handler_fn *fn, void *ctx, size_t max_body)
 {
     r->routes[r->n_routes++] = (struct http_route){methods, pattern, fn, ctx, max_body};
 }
 
-static enum err start_http(struct running *r, const struct config *cfg, unsigned roles)
+static enum err start_http(struct server *r, const struct config *cfg, unsigned roles)
 {
     if (roles & ROLE_INGEST) {
         struct meta_ingest_opts io = {.app_secret = cfg->meta_app_secret,
@@ -73,8 +76,9 @@ static enum err start_http(struct running *r, const struct config *cfg, unsigned
     return http_server_start(&ho, r->routes, r->n_routes, &r->http);
 }
 
-static enum err start(struct running *r, const struct config *cfg, unsigned roles)
+static enum err start(struct server *r, const struct config *cfg, unsigned roles)
 {
+    r->cfg = cfg;
     r->so = (struct store_opts){.data_dir = cfg->data_dir, .database_url = cfg->database_url,
                                 .sync_full = strcmp(cfg->db_sync, "full") == 0};
     enum err rc = store_open(&r->so, &r->main_store);
@@ -95,8 +99,9 @@ static enum err start(struct running *r, const struct config *cfg, unsigned role
 
 /* The order matters: requests in flight wait for the queue writer, so HTTP drains first;
  * the writer flushes before the database is checkpointed and closed. */
-static void stop(struct running *r, const struct config *cfg)
+static void stop(struct server *r)
 {
+    const struct config *cfg = r->cfg;
     if (r->http) {
         http_server_quiesce(r->http);
         if (!http_server_drain(r->http, (int)cfg->shutdown_grace_ms))
@@ -120,28 +125,64 @@ static int wait_for_signal(const sigset_t *set)
     return sig;
 }
 
-enum err server_run(const struct config *cfg, unsigned roles)
+enum err server_start(const struct config *cfg, unsigned roles, struct server **out)
 {
-    /* Block the stop signals in every thread; the main thread takes them with sigwait(). */
+    signal(SIGPIPE, SIG_IGN);
+    struct server *r = xcalloc(1, sizeof *r);
+    enum err rc = start(r, cfg, roles);
+    if (rc != ERR_OK) {
+        log_error("server.start_failed", LOG_ERR(rc));
+        server_stop(r);
+        return rc;
+    }
+    log_info("server.started", LOG_STR("listen", cfg->listen),
+             LOG_STR("public_url", cfg->public_url), LOG_INT("roles", roles),
+             LOG_INT("workers", cfg->workers));
+    *out = r;
+    return ERR_OK;
+}
+
+void server_stop(struct server *r)
+{
+    if (!r)
+        return;
+    stop(r);
+    free(r);
+}
+
+struct store *server_store(struct server *r)
+{
+    return r->main_store;
+}
+
+/* Blocks the stop signals for this thread and the threads it starts. */
+static sigset_t block_stop_signals(void)
+{
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    struct running r = {0};
-    enum err rc = start(&r, cfg, roles);
-    if (rc != ERR_OK) {
-        log_error("server.start_failed", LOG_ERR(rc));
-        stop(&r, cfg);
+    return set;
+}
+
+enum err server_run(const struct config *cfg, unsigned roles)
+{
+    sigset_t set = block_stop_signals();
+    struct server *r = NULL;
+    enum err rc = server_start(cfg, roles, &r);
+    if (rc != ERR_OK)
         return rc;
-    }
-    log_info("server.started", LOG_STR("listen", cfg->listen), LOG_STR("public_url", cfg->public_url),
-             LOG_INT("roles", roles), LOG_INT("workers", cfg->workers));
     int sig = wait_for_signal(&set);
     int64_t t0 = clock_mono_us();
     log_info("server.stopping", LOG_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-    stop(&r, cfg);
+    server_stop(r);
     log_info("server.stopped", LOG_INT("ms", (clock_mono_us() - t0) / 1000));
     return ERR_OK;
+}
+
+enum err server_demo(struct config *cfg)
+{
+    sigset_t set = block_stop_signals();
+    return demo_run(cfg, &set);
 }

@@ -26,4 +26,17 @@ MUST_USE enum err server_parse_role(const char *s, unsigned *roles);
 /* Runs until SIGTERM or SIGINT; ERR_OK after a clean shutdown. */
 MUST_USE enum err server_run(const struct config *cfg, unsigned roles);
 
+/* The same in two halves, for callers that do something while it serves (demo). Block
+ * SIGTERM/SIGINT in the calling thread before server_start() so no server thread takes them. */
+struct server;
+MUST_USE enum err server_start(const struct config *cfg, unsigned roles, struct server **out);
+/* Stops in the safe order and frees (NULL is fine). */
+void server_stop(struct server *s);
+/* A connection of the server's own store, for the caller's thread only. */
+struct store *server_store(struct server *s);
+
+/* `switchboard demo`: the server with a demo app secret, fed real-shaped signed deliveries,
+ * explaining on stdout what it did with each; then serves until SIGTERM/SIGINT. */
+MUST_USE enum err server_demo(struct config *cfg);
+
 #endif

@@ -69,6 +69,9 @@ static const char *const stmt_sql[Q__COUNT] = {
         " ts, raw, job_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
         " ON CONFLICT (object, entry_id, key) DO NOTHING",
     [Q_EVENT_COUNT] = "SELECT count(*) FROM events",
+    [Q_EVENT_RECENT] = "SELECT object, entry_id, kind, channel, key, sender_id, recipient_id,"
+                       " mid, ts, raw, job_id FROM (SELECT * FROM events ORDER BY id DESC"
+                       " LIMIT ?1) ORDER BY id",
     [Q_JOURNAL_LIST] = "SELECT segment, offset FROM journal_offsets ORDER BY segment LIMIT ?1",
     [Q_JOURNAL_SET] = "INSERT INTO journal_offsets (segment, offset) VALUES (?1, ?2)"
                       " ON CONFLICT (segment) DO UPDATE SET offset = excluded.offset",
@@ -217,6 +220,7 @@ static const struct store_ops sqlite_ops = {
     .dead_letters_list = sqlite_dead_letters_list,
     .event_insert = sqlite_event_insert,
     .events_count = sqlite_events_count,
+    .events_recent = sqlite_events_recent,
 };
 
 static enum err make_dir(const char *path)

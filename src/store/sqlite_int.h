@@ -35,6 +35,7 @@ enum sqlite_stmt {
     Q_DEAD_LIST,
     Q_EVENT_INSERT,
     Q_EVENT_COUNT,
+    Q_EVENT_RECENT,
     Q_JOURNAL_LIST,
     Q_JOURNAL_SET,
     Q_JOURNAL_DEL,
@@ -83,5 +84,7 @@ enum err sqlite_journal_offset_set(struct store *base, const char *segment, int6
 enum err sqlite_event_insert(struct store *base, const struct store_event *ev, int64_t now_ms,
                              int64_t *id);
 enum err sqlite_events_count(struct store *base, int64_t *n);
+enum err sqlite_events_recent(struct store *base, size_t max, struct arena *a,
+                              struct store_event *out, size_t *n_out);
 
 #endif

@@ -388,3 +388,33 @@ enum err sqlite_journal_offset_set(struct store *base, const char *segment, int6
         sqlite3_bind_int64(st, 2, offset);
     return sqlite_step_done(s, st, "journal_offset_set");
 }
+
+enum err sqlite_events_recent(struct store *base, size_t max, struct arena *a,
+                              struct store_event *out, size_t *n_out)
+{
+    struct sqlite_store *s = SQ(base);
+    sqlite3_stmt *st = sqlite_stmt(s, Q_EVENT_RECENT);
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    size_t n = 0;
+    int rc;
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_event *e = &out[n++];
+        e->object = col_text(a, st, 0);
+        e->entry_id = col_text(a, st, 1);
+        e->kind = col_text(a, st, 2);
+        e->channel = col_text(a, st, 3);
+        e->key = col_text(a, st, 4);
+        e->sender_id = col_text(a, st, 5);
+        e->recipient_id = col_text(a, st, 6);
+        e->mid = col_text(a, st, 7);
+        e->ts_ms = sqlite3_column_int64(st, 8);
+        e->raw_json = col_text(a, st, 9);
+        e->job_id = sqlite3_column_int64(st, 10);
+    }
+    enum err e = (n == max || rc == SQLITE_DONE) ? ERR_OK : sqlite_err(s, rc, "events_recent");
+    sqlite3_reset(st);
+    *n_out = n;
+    return e;
+}

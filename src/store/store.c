@@ -157,3 +157,9 @@ enum err store_events_count(struct store *s, int64_t *n)
 {
     return s->ops->events_count(s, n);
 }
+
+enum err store_events_recent(struct store *s, size_t max, struct arena *a,
+                             struct store_event *out, size_t *n_out)
+{
+    return s->ops->events_recent(s, max, a, out, n_out);
+}

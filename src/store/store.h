@@ -146,5 +146,8 @@ struct store_event {
 MUST_USE enum err store_event_insert(struct store *s, const struct store_event *ev,
                                      int64_t now_ms, int64_t *id);
 MUST_USE enum err store_events_count(struct store *s, int64_t *n);
+/* The newest max events, oldest first (strings in the arena). */
+MUST_USE enum err store_events_recent(struct store *s, size_t max, struct arena *a,
+                                      struct store_event *out, size_t *n_out);
 
 #endif

@@ -40,6 +40,8 @@ struct store_ops {
     enum err (*event_insert)(struct store *s, const struct store_event *ev, int64_t now_ms,
                              int64_t *id);
     enum err (*events_count)(struct store *s, int64_t *n);
+    enum err (*events_recent)(struct store *s, size_t max, struct arena *a,
+                              struct store_event *out, size_t *n_out);
 };
 
 struct store {
