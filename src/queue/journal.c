@@ -107,18 +107,22 @@ static struct seg *open_segment(struct journal *j)
              t_cur.writer);
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", j->dir, s->name);
+    /* Created and listed under the lock: the reader, which looks segments up under the same
+     * lock, can never take a brand-new segment of ours for a sealed one from a past run. */
+    pthread_mutex_lock(&j->lock);
     s->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+    if (s->fd >= 0) {
+        pthread_mutex_init(&s->mu, NULL);
+        s->next = j->segs;
+        j->segs = s;
+    }
+    pthread_mutex_unlock(&j->lock);
     if (s->fd < 0) {
         log_error("journal.open_failed", LOG_STR("segment", s->name),
                   LOG_STR("errno", strerror(errno)));
         free(s);
         return NULL;
     }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_mutex_lock(&j->lock);
-    s->next = j->segs;
-    j->segs = s;
-    pthread_mutex_unlock(&j->lock);
     t_cur.journal_id = j->id;
     t_cur.seg = s;
     return s;
