@@ -41,7 +41,7 @@ struct http_route {
     size_t max_body; /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
 };
 
-#define HTTP_DEFAULT_MAX_BODY (64 * 1024)
+#define HTTP_DEFAULT_MAX_BODY ((size_t)64 * 1024)
 
 struct http_server_opts {
     const char *host; /* IP literal or "localhost" */

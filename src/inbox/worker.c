@@ -23,7 +23,7 @@
 #define CLAIM_BATCH      32
 #define LEASE_MS         60000
 #define IDLE_WAIT_MS     250
-#define PRUNE_EVERY_MS   (10 * 60 * 1000)
+#define PRUNE_EVERY_MS   (10LL * 60 * 1000)
 /* Workers yield the CPU to the request threads: acknowledging Meta within its 5 s budget
  * matters more than how soon a queued delivery is parsed. Only felt when the CPU is full. */
 #define WORKER_NICE      5

@@ -30,8 +30,8 @@
 #define MAX_SEGMENTS       1024
 #define MAX_OFFSETS        1024
 #define LOADER_IDLE_MS     100
-#define BACKOFF_BASE_MS    1000
-#define BACKOFF_MAX_MS     (3600 * 1000)
+#define BACKOFF_BASE_MS    1000LL
+#define BACKOFF_MAX_MS     (3600LL * 1000)
 
 enum rec_type { REC_JOB = 1, REC_DEAD_LETTER = 2 };
 

@@ -65,7 +65,7 @@ static const struct step steps[] = {
 };
 
 #define SIG_HEADER_PREFIX "X-Hub-Signature-256: sha256="
-#define SIG_HEADER_LEN    (sizeof SIG_HEADER_PREFIX - 1 + 2 * 32 + 1)
+#define SIG_HEADER_LEN    (sizeof SIG_HEADER_PREFIX + (size_t)2 * 32)
 
 static void make_signature(const char *secret, const char *body, char out[SIG_HEADER_LEN])
 {

@@ -248,7 +248,9 @@ static enum err int_row(struct sqlite_store *s, sqlite3_stmt *st, int64_t *out, 
         for (int i = 0; i < n; i++)
             out[i] = sqlite3_column_type(st, i) == SQLITE_NULL ? INT64_MAX
                                                                 : sqlite3_column_int64(st, i);
-    enum err e = rc == SQLITE_ROW ? ERR_OK : sqlite_err(s, rc, what);
+    enum err e = rc == SQLITE_ROW    ? ERR_OK
+                 : rc == SQLITE_DONE ? ERR_NOT_FOUND /* an aggregate always has a row */
+                                     : sqlite_err(s, rc, what);
     sqlite3_reset(st);
     return e;
 }
