@@ -11,11 +11,15 @@
 # Per round (REPEAT rounds, round-robin):
 #   1. Switchboard, for each connection count: fresh data dir, fresh process, contract
 #      smoke test, WARMUP of load, then DURATION measured. Rows in jobs (kind='webhook')
-#      are counted after the warm-up and again after a graceful SIGTERM stop; the
+#      are counted after the warm-up (once the table has caught up with the accepted
+#      deliveries: the loader behind the intake journal is asynchronous) and again
+#      after a graceful SIGTERM stop (which loads everything acknowledged); the
 #      difference must be >= the 2xx wrk saw and exceed it by at most the connection
 #      count (requests in flight when wrk's clock ran out). Server CPU (utime+stime
 #      from /proc/PID/stat) per request and peak RSS (VmHWM) are recorded, and so is
-#      the CPU that wrk and any foreign process used in the same window.
+#      the CPU that wrk and any foreign process used in the same window. As Switchboard
+#      loads acknowledged deliveries into SQLite asynchronously, its CPU is also read
+#      once the jobs table has caught up with the window ("until loaded").
 #   2. The peers, through ../shared/peers/run-webhook-bench.sh with PEERS, the same
 #      DURATION/WARMUP/CONNS_LIST/THREADS and the same wrk script (same load; its loss
 #      check is XLEN of the Redis stream). Bad-signature runs are skipped.
@@ -32,7 +36,7 @@
 #   SB_BIN=${BUILD:-build}/switchboard    SB_PORT=18480   SB_LOG_LEVEL=warn
 #   SB_DB_SYNC, SB_HTTP_THREADS, SB_WORKERS: passed to Switchboard when set
 #   OUT_DIR=bench/out/webhook-<timestamp> DATA_PARENT=${TMPDIR:-/tmp} KEEP_DATA=0
-#   SETTLE_S=1 STOP_TIMEOUT_S=30 PEERS_DIR=../shared/peers (from the repo root)
+#   SETTLE_S=1 STOP_TIMEOUT_S=300 WAIT_LOADED_S=300 PEERS_DIR=../shared/peers (from the repo root)
 #   META_APP_SECRET=bench-app-secret META_VERIFY_TOKEN=bench-verify-token
 #   WRK_HMAC=ctx|oneshot (see the Lua script)
 set -euo pipefail
@@ -56,13 +60,15 @@ OUT_DIR=${OUT_DIR:-$HERE/out/webhook-$(date +%Y%m%d-%H%M%S)}
 DATA_PARENT=${DATA_PARENT:-${TMPDIR:-/tmp}}
 KEEP_DATA=${KEEP_DATA:-0}
 SETTLE_S=${SETTLE_S:-1}
-STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-30}
+STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-300}  # SIGTERM -> exit; a graceful stop loads the journal
+WAIT_LOADED_S=${WAIT_LOADED_S:-300}    # max wait for the jobs table to catch up
 PEERS_DIR=${PEERS_DIR:-$ROOT/../shared/peers}
 export META_APP_SECRET=${META_APP_SECRET:-bench-app-secret}
 export META_VERIFY_TOKEN=${META_VERIFY_TOKEN:-bench-verify-token}
 PYTHON=${PYTHON:-$(test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)}
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+exec {LOG_FD}>&2   # log() goes to the original stderr, even inside redirected functions
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&"$LOG_FD"; }
 die() { log "ERROR: $*"; exit 2; }
 
 secs() { # "15s" | "2m" | "1h" | "15" -> whole seconds
@@ -174,9 +180,10 @@ proc_ticks() { # utime+stime of one process (all its threads), in clock ticks
   echo $((f[11] + f[12]))
 }
 
-all_ticks() { # "pid ticks" for every process on the machine
+all_ticks() { # "pid ticks" for every user-space process (kernel threads, children of
+  # kthreadd, are left out: ksoftirqd etc. do work for our own loopback traffic)
   awk '{ line = $0; pid = $1; sub(/^.*\) /, "", line); split(line, f, " ");
-         print pid, f[12] + f[13] }' /proc/[0-9]*/stat 2>/dev/null || true
+         if (pid != 2 && f[2] != 2) print pid, f[12] + f[13] }' /proc/[0-9]*/stat 2>/dev/null || true
 }
 
 foreign_ticks() { # before-file after-file exclude-pid...: CPU ticks of other processes
@@ -188,11 +195,10 @@ foreign_ticks() { # before-file after-file exclude-pid...: CPU ticks of other pr
 
 mem_kb() { awk '/^VmRSS:/{r=$2} /^VmHWM:/{h=$2} END{print r+0, h+0}' "/proc/$1/status" 2>/dev/null || echo "0 0"; }
 
-children_cpu_ms() { # cumulative user+sys of this shell's reaped children, in ms
-  local s u
-  s=$(times | tail -n 1)   # "XmY.YYYs XmY.YYYs"
-  awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub(/s$/, "", p[2]); t += p[1] * 60 + p[2] }
-         printf "%d\n", t * 1000 }' <<<"$s"
+children_cpu_ms() { # file written by `times` -> this shell's reaped children, user+sys ms
+  # (`times` itself must run in this shell, not in a $(...) subshell)
+  awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub(/s$/, "", p[2]); t += p[1] * 60 + p[2] }
+                 printf "%d\n", t * 1000 }' "$1"
 }
 
 db_count() { # db sql -> single number
@@ -207,6 +213,27 @@ metrics_json() { # scrape /metrics -> {"accepted":N,...} for switchboard_webhook
         r = $1; sub(/.*result="/, "", r); sub(/".*/, "", r)
         printf "%s\"%s\":%d", (n++ ? "," : ""), r, $2 }
       END { printf "}" }'
+}
+
+metric_accepted() { # switchboard_webhooks_received_total{result="accepted"}, or -1
+  local v
+  v=$(curl -s --max-time 5 "http://127.0.0.1:$SB_PORT/metrics" 2>/dev/null |
+    awk '/^switchboard_webhooks_received_total\{result="accepted"\}/ { print $2; exit }')
+  echo "${v:--1}"
+}
+
+wait_loaded() { # db: count of webhook jobs once it has caught up with the accepted deliveries.
+  # Switchboard acknowledges after a journal append; a loader moves deliveries into the
+  # jobs table later. Waits (at most WAIT_LOADED_S) until rows >= accepted; returns 1 if not.
+  local want got=0 i
+  for ((i = 0; i < WAIT_LOADED_S * 4; i++)); do
+    want=$(metric_accepted)
+    got=$(db_count "$1" "SELECT count(*) FROM jobs WHERE kind='webhook'")
+    if ((want >= 0 && got >= want)); then echo "$got"; return 0; fi
+    if ((i < 10)); then sleep 0.05; else sleep 0.25; fi  # a count(*) is not free
+  done
+  log "WARN: jobs table still behind after ${WAIT_LOADED_S}s ($got rows, $want accepted)"
+  echo "$got"; return 1
 }
 
 run_id() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
@@ -233,7 +260,7 @@ smoke() { # the webhook contract, before any load (prints failures, returns 1 on
   chk "POST bad signature" "$got" 403
   got=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "@$BODY_FILE" "$URL")
   chk "POST missing signature" "$got" 403
-  chk "jobs after 1 good POST + 1 redelivery" "$(db_count "$db" "SELECT count(*) FROM jobs WHERE kind='webhook'")" 1
+  chk "jobs after 1 good POST + 1 redelivery" "$(wait_loaded "$db" || true)" 1
   return $fail
 }
 
@@ -260,15 +287,20 @@ sb_run() { # conns
   log "  switchboard c=$c: warmup $WARMUP"
   wrk_unique "$c" "$WARMUP" "" "$OUT_DIR/$tag.warmup.wrk.txt"
   sleep "$SETTLE_S"
-  n0=$(db_count "$db" "SELECT count(*) FROM jobs WHERE kind='webhook'")
+  local loaded=true
+  n0=$(wait_loaded "$db") || loaded=false   # rows before the measured run
   m0=$(metrics_json)
 
   local jtmp=$OUT_DIR/.$tag.json; rm -f "$jtmp"
   snap0=$OUT_DIR/.procs0; snap1=$OUT_DIR/.procs1
   all_ticks >"$snap0"
-  cpu0=$(proc_ticks "$SERVER_PID"); w0=$(children_cpu_ms); t0=$(date +%s%N)
+  cpu0=$(proc_ticks "$SERVER_PID"); t0=$(date +%s%N)
+  times >"$OUT_DIR/.times0"
   wrk_unique "$c" "$DURATION" "$jtmp" "$OUT_DIR/$tag.wrk.txt"
-  w1=$(children_cpu_ms)
+  times >"$OUT_DIR/.times1"
+  local tw; tw=$(date +%s%N)   # wrk's end
+  w0=$(children_cpu_ms "$OUT_DIR/.times0"); w1=$(children_cpu_ms "$OUT_DIR/.times1")
+  rm -f "$OUT_DIR/.times0" "$OUT_DIR/.times1"
   sleep "$SETTLE_S"
   cpu1=$(proc_ticks "$SERVER_PID"); t1=$(date +%s%N)
   all_ticks >"$snap1"
@@ -276,9 +308,13 @@ sb_run() { # conns
   foreign=$(foreign_ticks "$snap0" "$snap1" "$SERVER_PID" $$ $BASHPID)
   rm -f "$snap0" "$snap1"
   wall_ms=$(((t1 - t0) / 1000000))
+  # The same window's deliveries may still be on their way into the jobs table: wait for
+  # that too, so the CPU it costs is known ("until loaded"), then stop.
+  local loaded_after=true cpu2 t2
+  n_live=$(wait_loaded "$db") || loaded_after=false
+  cpu2=$(proc_ticks "$SERVER_PID"); t2=$(date +%s%N)
   mem=$(mem_kb "$SERVER_PID")
   m1=$(metrics_json)
-  n_live=$(db_count "$db" "SELECT count(*) FROM jobs WHERE kind='webhook'")
   stop_server
   n1=$(db_count "$db" "SELECT count(*) FROM jobs WHERE kind='webhook'")
   events=$(db_count "$db" "SELECT count(*) FROM events")
@@ -287,13 +323,15 @@ sb_run() { # conns
   DATA_DIR=""
   [[ -s "$jtmp" ]] || die "wrk produced no summary for $tag (see $OUT_DIR/$tag.wrk.txt)"
   json=$(cat "$jtmp"); rm -f "$jtmp"
-  printf '{"peer":"switchboard","label":"valid","conns":%d,"round":%d,"threads":%d,"duration":"%s","warmup":"%s","jobs_before":%d,"jobs_live":%d,"jobs_after":%d,"stored":%d,"events_after":%d,"xlen":null,"server_cpu_s":%s,"server_rss_kb":%d,"server_hwm_kb":%d,"server_measured":true,"window_ms":%d,"wrk_cpu_s":%s,"foreign_cpu_s":%s,"stop_rc":%s,"stop_ms":%d,"smoke_ok":%s,"db_mb":%d,"metrics_before":%s,"metrics_after":%s,"loadavg":"%s","wrk":%s}\n' \
+  printf '{"peer":"switchboard","label":"valid","conns":%d,"round":%d,"threads":%d,"duration":"%s","warmup":"%s","jobs_before":%d,"jobs_live":%d,"jobs_after":%d,"stored":%d,"events_after":%d,"xlen":null,"server_cpu_s":%s,"server_cpu_loaded_s":%s,"load_lag_ms":%d,"loaded_after":%s,"server_rss_kb":%d,"server_hwm_kb":%d,"server_measured":true,"window_ms":%d,"wrk_cpu_s":%s,"foreign_cpu_s":%s,"stop_rc":%s,"stop_ms":%d,"smoke_ok":%s,"baseline_loaded":%s,"db_mb":%d,"metrics_before":%s,"metrics_after":%s,"loadavg":"%s","wrk":%s}\n' \
     "$c" "$ROUND" "$THREADS" "$DURATION" "$WARMUP" "$n0" "$n_live" "$n1" $((n1 - n0)) "$events" \
     "$(awk -v t=$((cpu1 - cpu0)) -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" \
+    "$(awk -v t=$((cpu2 - cpu0)) -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" \
+    $(((t2 - tw) / 1000000)) "$loaded_after" \
     "${mem% *}" "${mem#* }" "$wall_ms" \
     "$(awk -v t=$((w1 - w0)) 'BEGIN{printf "%.3f", t/1000}')" \
     "$(awk -v t="$foreign" -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" \
-    "${STOP_RC:-null}" "$STOP_MS" "$smoke_ok" "$db_mb" "$m0" "$m1" \
+    "${STOP_RC:-null}" "$STOP_MS" "$smoke_ok" "$loaded" "$db_mb" "$m0" "$m1" \
     "$(cut -d' ' -f1-3 /proc/loadavg)" "$json" >>"$RESULTS"
   log "  $tag: $(grep -E 'Requests/sec' "$OUT_DIR/$tag.wrk.txt" | tr -s ' ') stored=$((n1 - n0)) 2xx=$("$PYTHON" -c 'import json,sys; w=json.loads(sys.argv[1]); print(w["requests"]-w["non2xx3xx"])' "$json") stop=${STOP_MS}ms rc=$STOP_RC"
 }
@@ -306,9 +344,19 @@ peers_run() { # name peers wrk-script out-dir
   # generous bound: start-up + smoke + warm-up + runs + stop per server, plus npm ci once
   bound=$((600 + n * (60 + WARM_S + c * (DUR_S + 15))))
   log "== round $ROUND/$REPEAT: $name: PEERS=\"$peers\" ($(basename "$script"))"
+  local snap0=$OUT_DIR/.procs0 snap1=$OUT_DIR/.procs1 t0 t1 foreign
+  all_ticks >"$snap0"; t0=$(date +%s%N)
   PEERS="$peers" DURATION="$DURATION" WARMUP="$WARMUP" CONNS_LIST="$CONNS_LIST" THREADS="$THREADS" \
     REPEAT=1 BAD_SIG_CONNS="" WRK_SCRIPT="$script" BODY_FILE="$BODY_FILE" OUT_DIR="$out" \
     run_child timeout -k 20 "$bound" bash "$PEERS_SCRIPT" >"$out.log" 2>&1
+  # Other processes' CPU over the whole invocation (the peers' own processes have
+  # exited by now, so only what lived on outside it remains in both snapshots).
+  all_ticks >"$snap1"; t1=$(date +%s%N)
+  foreign=$(foreign_ticks "$snap0" "$snap1" $$ $BASHPID)
+  rm -f "$snap0" "$snap1"
+  printf '{"foreign_cpu_s":%s,"wall_s":%s}\n' \
+    "$(awk -v t="$foreign" -v h="$CLK_TCK" 'BEGIN{printf "%.2f", t/h}')" \
+    "$(awk -v t=$((t1 - t0)) 'BEGIN{printf "%.1f", t/1e9}')" >"$out.foreign.json"
   if ((CHILD_RC != 0)); then
     PEERS_RC=1
     log "WARN: $name exited $CHILD_RC (see $out.log)"

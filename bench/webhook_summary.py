@@ -35,6 +35,16 @@ def load(path, **extra):
     return rows
 
 
+def phase_foreign(d):
+    """foreign CPU over a whole peers invocation, written by webhook.sh next to its dir"""
+    try:
+        with open(d + ".foreign.json", encoding="utf-8") as f:
+            j = json.load(f)
+        return {"phase_foreign_cpu_s": j["foreign_cpu_s"], "phase_wall_s": j["wall_s"]}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
 def round_of(d):
     m = re.search(r"-r(\d+)$", d)
     return int(m.group(1)) if m else 1
@@ -63,6 +73,8 @@ def verdict(r):
     if r["peer"] == "switchboard":
         if not r.get("smoke_ok", True):
             fails.append("smoke test failed")
+        if not r.get("baseline_loaded", True):
+            fails.append("jobs table did not catch up after the warm-up")
         mb, ma = r.get("metrics_before") or {}, r.get("metrics_after") or {}
         for k in ("duplicate", "failed", "rejected", "dead_letter"):
             d = ma.get(k, 0) - mb.get(k, 0)
@@ -70,9 +82,11 @@ def verdict(r):
                 fails.append(f"{d} {k}")
         if r.get("stop_rc") not in (0, None):
             fails.append(f"exit status {r['stop_rc']} on SIGTERM")
+        if r.get("loaded_after") is False:
+            notes.append("jobs table had not caught up before SIGTERM")
     s = stored(r)
     if s is None:
-        text = "n/a (no store)"
+        text = "no store to check"
     else:
         diff = s - ok2xx(r)
         if diff < 0:
@@ -83,6 +97,15 @@ def verdict(r):
     if fails:
         return False, "FAIL: " + "; ".join(fails + notes)
     return True, "OK (" + "; ".join([text] + notes) + ")"
+
+
+def foreign_pct(r, ncpu):
+    """(percent of all cores used by other processes, exact_window?) or None"""
+    if r.get("foreign_cpu_s") is not None and r.get("window_ms"):
+        return 100 * r["foreign_cpu_s"] / (r["window_ms"] / 1000 * ncpu), True
+    if r.get("phase_foreign_cpu_s") is not None and r.get("phase_wall_s"):
+        return 100 * r["phase_foreign_cpu_s"] / (r["phase_wall_s"] * ncpu), False
+    return None
 
 
 def med(xs):
@@ -124,13 +147,13 @@ def main():
     rows = load(os.path.join(out, "results.jsonl")) if os.path.exists(os.path.join(out, "results.jsonl")) else []
     for d in sorted(glob.glob(os.path.join(out, "peers-r*"))):
         if os.path.isdir(d) and os.path.exists(os.path.join(d, "results.jsonl")):
-            rows += load(os.path.join(d, "results.jsonl"), round=round_of(d))
+            rows += load(os.path.join(d, "results.jsonl"), round=round_of(d), **phase_foreign(d))
     for d in sorted(glob.glob(os.path.join(out, "genchk-unique-r*"))):
         if os.path.isdir(d) and os.path.exists(os.path.join(d, "results.jsonl")):
-            rows += load(os.path.join(d, "results.jsonl"), round=round_of(d))
+            rows += load(os.path.join(d, "results.jsonl"), round=round_of(d), **phase_foreign(d))
     for d in sorted(glob.glob(os.path.join(out, "genchk-r*"))):
         if os.path.isdir(d) and os.path.exists(os.path.join(d, "results.jsonl")):
-            for r in load(os.path.join(d, "results.jsonl"), round=round_of(d)):
+            for r in load(os.path.join(d, "results.jsonl"), round=round_of(d), **phase_foreign(d)):
                 r["peer"] += STATIC
                 r["xlen"] = None
                 rows.append(r)
@@ -169,6 +192,7 @@ def main():
             "p99_min": min(r["wrk"]["lat_p99_us"] for r in rs),
             "p99_max": max(r["wrk"]["lat_p99_us"] for r in rs),
             "cpu": med([c for c in (cpu_us(r) for r in rs) if c is not None]) if rs[0].get("server_measured", True) else None,
+            "cpu_loaded": med([c for c in (cpu_us(r, "server_cpu_loaded_s") for r in rs) if c is not None]) if "server_cpu_loaded_s" in rs[0] else None,
             "hwm": max(r.get("server_hwm_kb", 0) for r in rs) / 1024 if rs[0].get("server_measured", True) else None,
             "passed": sum(r["_ok"] for r in rs),
             "n": len(rs),
@@ -180,19 +204,30 @@ def main():
     w = o.append
     w("## Webhook ingestion: Switchboard vs peers (same machine, same load, same run)")
     w("")
+    fp = [f[0] for f in (foreign_pct(r, ncpu) for r in rows) if f is not None]
+    if fp and max(fp) >= 10:
+        w(f"**Warning: the machine was shared.** Processes this benchmark did not start used "
+          f"{min(fp):.0f}–{max(fp):.0f}% (median {med(fp):.0f}%) of the {ncpu} cores during the "
+          "measurements (see 'foreign CPU %' below). Absolute rates are depressed; compare "
+          "servers only within this run.")
+        w("")
     w("Medians over rounds (min–max for req/s). Latency: wrk closed-loop, ms. "
-      "CPU µs/req: server's user+sys CPU during the run / requests completed (Node: all "
-      "cluster processes, Redis excluded). RSS: peak (VmHWM) over rounds. "
-      "stored − 2xx: rows in jobs (Switchboard) or XLEN (Node) minus the 2xx wrk counted.")
+      "CPU µs/req: server's user+sys CPU during the run (wrk's duration + settle) / requests "
+      "completed (Node: all cluster processes, Redis excluded). \"until loaded\": Switchboard's CPU "
+      "from the start of the run until the jobs table held every delivery it acknowledged "
+      "(it acknowledges after an append to its intake journal and loads SQLite behind; this "
+      "window also holds whatever its worker threads parsed into events meanwhile). "
+      "RSS: peak (VmHWM) over rounds. stored − 2xx: rows in jobs after the SIGTERM stop "
+      "(Switchboard) or XLEN (Node) minus the 2xx wrk counted.")
     w("")
     w(row(["server", "conns", "rounds", "req/s median (min–max)", "p50 ms", "p99 ms",
-           "CPU µs/req", "RSS MB", "stored − 2xx", "check"]))
-    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+           "CPU µs/req", "CPU µs/req until loaded", "RSS MB", "stored − 2xx", "check"]))
+    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     for k in keys:
         s = S[k]
         diffs = f"{min(s['diffs'])}–{max(s['diffs'])}" if s["diffs"] else "-"
         w(row([k[0], k[1], s["n"], f"{fint(s['rps'])} ({fint(s['rps_min'])}–{fint(s['rps_max'])})",
-               ms(s["p50"]), ms(s["p99"]), f1(s["cpu"]),
+               ms(s["p50"]), ms(s["p99"]), f1(s["cpu"]), f1(s["cpu_loaded"]),
                "-" if s["hwm"] is None else f"{s['hwm']:.0f}", diffs,
                f"{s['passed']}/{s['n']} {'OK' if s['passed'] == s['n'] else 'FAIL'}"]))
 
@@ -263,27 +298,33 @@ def main():
     w("### Every run")
     w("")
     w(row(["server", "conns", "round", "req/s", "p50", "p90", "p99", "p99.9", "max ms", "sock err",
-           "non-2xx", "2xx (wrk)", "stored / XLEN", "CPU µs/req", "wrk CPU µs/req",
-           "foreign CPU %", "RSS MB", "check"]))
-    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+           "non-2xx", "2xx (wrk)", "stored / XLEN", "CPU µs/req", "until loaded", "load lag s",
+           "stop s", "events parsed", "wrk CPU µs/req", "foreign CPU %", "RSS MB", "check"]))
+    w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     for k in keys:
         for r in sorted(groups[k], key=lambda r: r["round"]):
             wr = r["wrk"]
             s = stored(r)
-            fr = None
-            if r.get("foreign_cpu_s") is not None and r.get("window_ms"):
-                fr = 100 * r["foreign_cpu_s"] / (r["window_ms"] / 1000 * ncpu)
+            fr = foreign_pct(r, ncpu)
             w(row([r["peer"], r["conns"], r["round"], fint(wr["rps"]), ms(wr["lat_p50_us"]),
                    ms(wr["lat_p90_us"]), ms(wr["lat_p99_us"]), ms(wr["lat_p999_us"]), ms(wr["lat_max_us"]),
                    sock_errs(r), wr["non2xx3xx"], fint(ok2xx(r)), "-" if s is None else fint(s),
                    f1(cpu_us(r)) if r.get("server_measured", True) else "-",
-                   f1(cpu_us(r, "wrk_cpu_s")), f1(fr),
+                   f1(cpu_us(r, "server_cpu_loaded_s")),
+                   f"{r['load_lag_ms'] / 1000:.1f}" if "load_lag_ms" in r else "-",
+                   f"{r['stop_ms'] / 1000:.1f}" if "stop_ms" in r else "-",
+                   fint(r["events_after"] - r.get("events_before", 0)) if "events_after" in r else "-",
+                   f1(cpu_us(r, "wrk_cpu_s")), "-" if fr is None else f1(fr[0]) + ("" if fr[1] else "*"),
                    f"{r['server_hwm_kb'] / 1024:.0f}" if r.get("server_measured", True) else "-",
                    r["_text"]]))
     w("")
-    w("foreign CPU %: CPU of processes other than Switchboard and this benchmark's wrk during "
-      f"the measured window, in % of the {ncpu} cores (other work sharing the machine). "
-      "Only measured for Switchboard runs.")
+    w("load lag: from wrk's end until the jobs table held every accepted delivery. stop: SIGTERM "
+      "to exit. events parsed: rows in events at exit, over the server's whole life (smoke + "
+      "warm-up + run; parsing is asynchronous, by worker threads).")
+    w("")
+    w("foreign CPU %: CPU time of processes this benchmark did not start, in % of the "
+      f"{ncpu} cores: for Switchboard over each measured window; * = for the peers, the "
+      "average over the whole invocation of their script (one value per peers phase).")
     w("")
     w(f"**Checks: {'all passed' if all_ok else 'FAILED'}** "
       f"({sum(r['_ok'] for r in rows)}/{len(rows)} runs OK)")
