@@ -460,11 +460,38 @@ class Server:
         return self.scalar("SELECT count(*) FROM jobs WHERE state IN ('ready','running')")
 
     def wait_drained(self, timeout=20):
-        """Waits until no job is ready or running; returns True when that happened."""
+        """Waits until no job in the table is ready or running; returns True when that
+        happened. A delivery answered 200 may still be in the server's intake journal and not
+        yet in the table, so callers wait for what they expect first (wait_events,
+        wait_scalar) and use this only as a final condition."""
         for _ in deadline_loop(timeout, 0.05):
             if self.pending_jobs() == 0:
                 return True
         return False
+
+    def event_counts(self):
+        return dict(self.query("SELECT mid, count(*) FROM events WHERE mid IS NOT NULL"
+                               " GROUP BY mid"))
+
+    def wait_events(self, mids, timeout=20):
+        """Waits until every mid is in `events` and no job is pending; returns
+        {mid: number of rows} for every mid in the table."""
+        want = set(mids)
+        got = {}
+        for _ in deadline_loop(timeout, 0.05):
+            got = self.event_counts()
+            if want <= got.keys() and self.pending_jobs() == 0:
+                break
+        return got
+
+    def wait_scalar(self, sql, expected, timeout=20, args=()):
+        """Waits until the one-value query returns expected; returns the last value."""
+        got = None
+        for _ in deadline_loop(timeout, 0.05):
+            got = self.scalar(sql, args)
+            if got == expected:
+                break
+        return got
 
     def wait_metric(self, key, value, timeout=5):
         """Waits until metric key equals value (gauges are cached for a second)."""

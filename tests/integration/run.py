@@ -11,6 +11,8 @@ import sys
 import time
 import unittest
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -21,6 +23,17 @@ class CountingResult(unittest.TextTestResult):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.outcomes = {}
+        self.durations = {}
+        self._t0 = None
+
+    def startTest(self, test):
+        self._t0 = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        if self._t0 is not None:
+            self.durations[test.id()] = time.monotonic() - self._t0
 
     def _set(self, test, outcome):
         tid = test.id()
@@ -84,6 +97,9 @@ def main():
     passed = sum(1 for o in result.outcomes.values() if o == "passed")
     failed = sum(1 for o in result.outcomes.values() if o == "failed")
     # Loader failures (a module that does not import) show up as errors of synthetic tests.
+    slow = sorted(result.durations.items(), key=lambda kv: -kv[1])[:5]
+    print("integration: slowest: " + ", ".join("%s %.1f s" % (k.split(".", 1)[1], v)
+                                               for k, v in slow))
     print("integration: %.1f s" % (time.monotonic() - t0))
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 0 if failed == 0 and passed > 0 else 1

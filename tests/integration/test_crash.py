@@ -105,7 +105,10 @@ class CrashTests(ServerTestCase):
         if missing:
             states = s.query("SELECT state, count(*), min(lease_until), max(attempts) FROM jobs"
                              " GROUP BY state")
-            detail = "; job states after %d s: %r" % (RECOVERY_SECONDS, states)
+            notable = [e for run in range(len(s.runs)) for e in s.log_events(run)
+                       if e.get("level") in ("warn", "error")]
+            detail = "; job states after %d s: %r; warnings and errors logged: %s" % (
+                RECOVERY_SECONDS, states, notable[:10])
         self.assertEqual(len(missing), 0, "%d of %d acknowledged deliveries missing from "
                          "events (e.g. %r)%s" % (len(missing), len(acked), missing[:3], detail))
         self.assertEqual({m: n for m, n in present.items() if n != 1}, {},
