@@ -48,6 +48,20 @@ void log_set_request_id(const char *rid)
     t_request_id = rid;
 }
 
+bool log_allow(struct log_limit *l, int per_second, int *suppressed)
+{
+    long long now = clock_now_ms() / 1000;
+    *suppressed = 0;
+    if (atomic_exchange(&l->second, now) != now) {
+        *suppressed = atomic_exchange(&l->dropped, 0);
+        atomic_store(&l->used, 0);
+    }
+    if (atomic_fetch_add(&l->used, 1) < per_second)
+        return true;
+    atomic_fetch_add(&l->dropped, 1);
+    return false;
+}
+
 void log_set_fd(int fd)
 {
     atomic_store(&g_fd, fd < 0 ? STDERR_FILENO : fd);

@@ -10,6 +10,7 @@
 #ifndef SB_CORE_LOG_H
 #define SB_CORE_LOG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "core/err.h"
@@ -50,6 +51,14 @@ MUST_USE enum err log_parse_level(const char *s, enum log_level *out);
 /* The request id added to every line this thread writes until cleared with NULL.
  * The string is borrowed: it must outlive the request. */
 void log_set_request_id(const char *rid);
+/* A per-call-site budget of lines per second, for events a flood could repeat (bad
+ * signatures): true while the budget lasts; *suppressed receives how many lines were held
+ * back in the previous second (log it with the next line). Threads: any. */
+struct log_limit {
+    _Atomic long long second;
+    _Atomic int used, dropped;
+};
+bool log_allow(struct log_limit *l, int per_second, int *suppressed);
 /* Redirects output to fd (tests); -1 restores stderr. */
 void log_set_fd(int fd);
 

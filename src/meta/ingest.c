@@ -120,9 +120,12 @@ void meta_webhook_receive(struct http_req *req, void *ctx)
     const char *sig = http_req_header(req, "X-Hub-Signature-256");
     unsigned char mac[META_SIGNATURE_LEN];
     if (meta_verify_signature_keyed(in->app_key, body, len, sig, mac) != ERR_OK) {
-        metrics_inc(m_rejected, 1);
-        log_info("webhook.rejected", LOG_STR("signature", signature_problem(sig)),
-                 LOG_INT("bytes", len));
+        static struct log_limit limit;
+        int suppressed;
+        metrics_inc(m_rejected, 1); /* every one is counted; a flood is not every one logged */
+        if (log_allow(&limit, 20, &suppressed))
+            log_info("webhook.rejected", LOG_STR("signature", signature_problem(sig)),
+                     LOG_INT("bytes", len), LOG_INT("suppressed_before", suppressed));
         http_reply_text(req, 403, "invalid signature\n");
         return;
     }

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "core/clock.h"
 #include "core/metrics.h"
 #include "testutil.h"
 
@@ -74,6 +75,24 @@ static void test_oversized_line_stays_json(void **state)
     json_decref(v);
 }
 
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        struct log_limit l = {0};
+        int suppressed = -1, allowed = 0;
+        long long sec = clock_now_ms() / 1000;
+        for (int i = 0; i < 25; i++)
+            allowed += log_allow(&l, 20, &suppressed);
+        if (clock_now_ms() / 1000 != sec)
+            continue; /* crossed a second boundary: the budget reset; measure again */
+        assert_int_equal(allowed, 20);
+        assert_int_equal(atomic_load(&l.dropped), 5);
+        return;
+    }
+    fail_msg("could not stay within one second");
+}
+
 static double gauge_fn(void *ctx)
 {
     return *(double *)ctx;
@@ -120,6 +139,7 @@ int main(void)
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_oversized_line_stays_json),
         cmocka_unit_test(test_metrics_render),
+        cmocka_unit_test(test_rate_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
