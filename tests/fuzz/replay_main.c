@@ -5,7 +5,7 @@
  * ASan+UBSan): every file named on the command line, and every regular file in a named
  * directory and in its immediate subdirectories, goes through LLVMFuzzerTestOneInput() once,
  * in name order, in a buffer of exactly its size. The last line is "N inputs"; exit 0.
- * A crash, a sanitizer report or an abort() ends the process non-zero, after naming the input.
+ * A crash, a sanitizer report, a leak or an abort() ends the process non-zero, naming the input.
  * Arguments starting with '-' (libFuzzer flags) are ignored.
  */
 #include <dirent.h>
@@ -22,6 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* From the sanitizer runtime when it is linked in; NULL otherwise. */
 extern void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
+/* Overrides libubsan's empty weak hook, called after each report: UBSan dies through its own
+ * copy of the runtime, which never sees the death callback set above. */
+void __ubsan_on_report(void);
+/* LeakSanitizer's on-demand check, so a leak is pinned on the input that caused it. */
+extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
 
 #define REPLAY_MAX_DEPTH 1 /* a directory's subdirectories, not theirs */
 
@@ -37,6 +42,11 @@ static void name_current(void)
     w = write(STDERR_FILENO, current, strlen(current));
     w = write(STDERR_FILENO, "\n", 1);
     (void)w;
+}
+
+void __ubsan_on_report(void)
+{
+    name_current();
 }
 
 static void on_abort(int sig)
@@ -74,8 +84,12 @@ static int run_file(const char *path)
     }
     snprintf(current, sizeof current, "%s", path);
     LLVMFuzzerTestOneInput(data ? data : (const uint8_t *)"", size);
-    current[0] = '\0';
     free(data);
+    if (__lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check()) {
+        (void)fail(path, "memory leaked while running this input");
+        _exit(1); /* not exit(): the exit-time check would report the same leak again */
+    }
+    current[0] = '\0';
     n_inputs++;
     return 0;
 }
