@@ -158,7 +158,7 @@ class ShutdownTests(ServerTestCase):
         mid = unique_mid("inflight")
         body = ig_dm(mid)
         sock = self.partial_post(s, body, len(body) // 2)
-        time.sleep(0.3)                     # the server has the headers: the request is in flight
+        time.sleep(0.5)                     # the server has the headers: the request is in flight
         s.proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         self.assertTrue(s.alive(), "server exited with a request in flight")
