@@ -21,7 +21,9 @@
 #include "queue/queue.h"
 
 #define CLAIM_BATCH      32
-#define LEASE_MS         60000
+/* Long enough for a batch of deliveries; a crashed worker's jobs are released at the next
+ * start (queue_release_orphans), and otherwise come back after this. */
+#define LEASE_MS         30000
 #define IDLE_WAIT_MS     250
 #define PRUNE_EVERY_MS   (10LL * 60 * 1000)
 /* Workers yield the CPU to the request threads: acknowledging Meta within its 5 s budget

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -424,17 +426,65 @@ void queue_wait(struct queue *q, int64_t timeout_ms)
     pthread_mutex_unlock(&q->lock);
 }
 
+static void host_name(char *out, size_t len)
+{
+    if (gethostname(out, len) != 0 || !*out)
+        snprintf(out, len, "localhost");
+    out[len - 1] = '\0';
+    for (char *p = out; *p; p++)
+        if (*p == '/')
+            *p = '_';
+}
+
 const char *queue_owner(void)
 {
     static _Atomic int next_thread;
-    static _Thread_local char owner[48];
+    static _Thread_local char owner[128];
     if (!owner[0]) {
+        char host[64];
+        host_name(host, sizeof host);
         unsigned char r[4];
         crypto_random(r, sizeof r);
-        snprintf(owner, sizeof owner, "%d.%d.%02x%02x%02x%02x", (int)getpid(),
+        snprintf(owner, sizeof owner, "%s/%d/%d.%02x%02x%02x%02x", host, (int)getpid(),
                  atomic_fetch_add(&next_thread, 1), r[0], r[1], r[2], r[3]);
     }
     return owner;
+}
+
+/* True when owner ("host/pid/...") names a process on this host that no longer exists. */
+static bool owner_is_gone(const char *owner, const char *host)
+{
+    size_t hlen = strlen(host);
+    if (strncmp(owner, host, hlen) != 0 || owner[hlen] != '/')
+        return false;
+    char *end;
+    long pid = strtol(owner + hlen + 1, &end, 10);
+    if (*end != '/' || pid <= 0)
+        return false;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+enum err queue_release_orphans(struct queue *q, struct store *s)
+{
+    (void)q;
+    char host[64];
+    host_name(host, sizeof host);
+    struct arena a;
+    arena_init(&a);
+    const char *owners[256];
+    size_t n = 0;
+    enum err rc = store_jobs_lease_owners(s, &a, owners, 256, &n);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        int64_t released = 0;
+        if (!owner_is_gone(owners[i], host))
+            continue;
+        rc = store_jobs_release_owner(s, owners[i], clock_now_ms(), &released);
+        if (rc == ERR_OK && released)
+            log_info("queue.orphans_released", LOG_STR("owner", owners[i]),
+                     LOG_INT("jobs", released));
+    }
+    arena_release(&a);
+    return rc;
 }
 
 int64_t queue_backoff_ms(int attempts)

@@ -74,6 +74,9 @@ MUST_USE enum err queue_bury(struct queue *q, struct store *s, const struct stor
 MUST_USE enum err queue_extend(struct queue *q, struct store *s, const struct store_job *job,
                                int64_t lease_ms);
 
+/* Hands back at once the jobs leased by processes of this host that have died (a crash or
+ * kill -9), instead of waiting for their leases to run out. Call at start. */
+MUST_USE enum err queue_release_orphans(struct queue *q, struct store *s);
 /* Blocks until a job may be available (an enqueue in this process) or timeout_ms passes. */
 void queue_wait(struct queue *q, int64_t timeout_ms);
 /* Wakes every waiter (shutdown, or work enqueued by another path). */

@@ -87,6 +87,8 @@ static enum err start(struct server *r, const struct config *cfg, unsigned roles
     if (rc == ERR_OK)
         rc = queue_new(&r->so, (int)cfg->queue_max_attempts, &r->queue);
     if (rc == ERR_OK)
+        rc = queue_release_orphans(r->queue, r->main_store);
+    if (rc == ERR_OK)
         rc = ops_new(&r->so, r->queue, &r->ops);
     if (rc == ERR_OK && (roles & ROLE_WORKER)) {
         struct inbox_opts io = {.store = &r->so, .queue = r->queue, .workers = (int)cfg->workers};

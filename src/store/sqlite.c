@@ -53,6 +53,11 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_JOB_BURY_MARK] = "UPDATE jobs SET state = 'dead', payload = NULL, lease_until = NULL,"
                         " last_error = ?2, updated_at = ?3 WHERE id = ?1",
     [Q_JOB_PRUNE] = "DELETE FROM jobs WHERE state IN ('done','dead') AND updated_at < ?1",
+    [Q_JOB_OWNERS] = "SELECT DISTINCT lease_owner FROM jobs WHERE state = 'running'"
+                     " AND lease_owner IS NOT NULL LIMIT ?1",
+    [Q_JOB_RELEASE_OWNER] = "UPDATE jobs SET state = 'ready', lease_until = NULL,"
+                            " lease_owner = NULL, updated_at = ?2"
+                            " WHERE state = 'running' AND lease_owner = ?1",
     [Q_QUEUE_STATS] = "SELECT coalesce(sum(state = 'ready' AND run_at <= ?1), 0),"
                       " coalesce(sum(state = 'ready' AND run_at > ?1), 0),"
                       " coalesce(sum(state = 'running'), 0)"
@@ -211,6 +216,8 @@ static const struct store_ops sqlite_ops = {
     .job_retry = sqlite_job_retry,
     .job_extend = sqlite_job_extend,
     .job_bury = sqlite_job_bury,
+    .jobs_lease_owners = sqlite_jobs_lease_owners,
+    .jobs_release_owner = sqlite_jobs_release_owner,
     .jobs_prune = sqlite_jobs_prune,
     .queue_stats = sqlite_queue_stats,
     .jobs_next_due = sqlite_jobs_next_due,

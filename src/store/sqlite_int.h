@@ -28,6 +28,8 @@ enum sqlite_stmt {
     Q_JOB_BURY_COPY,
     Q_JOB_BURY_MARK,
     Q_JOB_PRUNE,
+    Q_JOB_OWNERS,
+    Q_JOB_RELEASE_OWNER,
     Q_QUEUE_STATS,
     Q_DEAD_COUNT,
     Q_NEXT_DUE,
@@ -70,6 +72,10 @@ enum err sqlite_job_retry(struct store *base, int64_t id, const char *owner, int
 enum err sqlite_job_extend(struct store *base, int64_t id, const char *owner, int64_t until_ms);
 enum err sqlite_job_bury(struct store *base, int64_t id, const char *owner, const char *reason,
                          int64_t now_ms);
+enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out,
+                                  size_t max, size_t *n_out);
+enum err sqlite_jobs_release_owner(struct store *base, const char *owner, int64_t now_ms,
+                                   int64_t *n);
 enum err sqlite_jobs_prune(struct store *base, int64_t cutoff_ms, int64_t *n);
 enum err sqlite_queue_stats(struct store *base, int64_t now_ms, struct store_queue_stats *st);
 enum err sqlite_jobs_next_due(struct store *base, int64_t *run_at_ms);

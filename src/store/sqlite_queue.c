@@ -227,6 +227,38 @@ enum err sqlite_job_bury(struct store *base, int64_t id, const char *owner, cons
     return store_commit(base);
 }
 
+enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out,
+                                  size_t max, size_t *n_out)
+{
+    struct sqlite_store *s = SQ(base);
+    sqlite3_stmt *st = sqlite_stmt(s, Q_JOB_OWNERS);
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    size_t n = 0;
+    int rc;
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        out[n++] = col_text(a, st, 0);
+    enum err e = (n == max || rc == SQLITE_DONE) ? ERR_OK : sqlite_err(s, rc, "lease_owners");
+    sqlite3_reset(st);
+    *n_out = n;
+    return e;
+}
+
+enum err sqlite_jobs_release_owner(struct store *base, const char *owner, int64_t now_ms,
+                                   int64_t *n)
+{
+    struct sqlite_store *s = SQ(base);
+    sqlite3_stmt *st = sqlite_stmt(s, Q_JOB_RELEASE_OWNER);
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_ms);
+    enum err rc = sqlite_step_done(s, st, "release_owner");
+    *n = rc == ERR_OK ? sqlite3_changes(s->db) : 0;
+    return rc;
+}
+
 enum err sqlite_jobs_prune(struct store *base, int64_t cutoff_ms, int64_t *n)
 {
     struct sqlite_store *s = SQ(base);

@@ -108,6 +108,17 @@ enum err store_job_bury(struct store *s, int64_t id, const char *owner, const ch
     return s->ops->job_bury(s, id, owner, reason, now_ms);
 }
 
+enum err store_jobs_lease_owners(struct store *s, struct arena *a, const char **out, size_t max,
+                                 size_t *n_out)
+{
+    return s->ops->jobs_lease_owners(s, a, out, max, n_out);
+}
+
+enum err store_jobs_release_owner(struct store *s, const char *owner, int64_t now_ms, int64_t *n)
+{
+    return s->ops->jobs_release_owner(s, owner, now_ms, n);
+}
+
 enum err store_jobs_prune(struct store *s, int64_t cutoff_ms, int64_t *n_deleted)
 {
     return s->ops->jobs_prune(s, cutoff_ms, n_deleted);

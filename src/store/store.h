@@ -83,6 +83,13 @@ MUST_USE enum err store_job_extend(struct store *s, int64_t id, const char *owne
 /* Moves the job to the dead letters with its payload and reason. */
 MUST_USE enum err store_job_bury(struct store *s, int64_t id, const char *owner,
                                  const char *reason, int64_t now_ms);
+/* The distinct lease owners of running jobs (strings in the arena), at most max. */
+MUST_USE enum err store_jobs_lease_owners(struct store *s, struct arena *a, const char **out,
+                                          size_t max, size_t *n_out);
+/* Hands every running job of owner back to the queue at once (its process is gone);
+ * attempts keep counting. *n receives how many. */
+MUST_USE enum err store_jobs_release_owner(struct store *s, const char *owner, int64_t now_ms,
+                                           int64_t *n);
 /* Deletes finished jobs whose dedupe retention ended before cutoff_ms. */
 MUST_USE enum err store_jobs_prune(struct store *s, int64_t cutoff_ms, int64_t *n_deleted);
 

@@ -26,6 +26,10 @@ struct store_ops {
     enum err (*job_extend)(struct store *s, int64_t id, const char *owner, int64_t until_ms);
     enum err (*job_bury)(struct store *s, int64_t id, const char *owner, const char *reason,
                          int64_t now_ms);
+    enum err (*jobs_lease_owners)(struct store *s, struct arena *a, const char **out,
+                                  size_t max, size_t *n_out);
+    enum err (*jobs_release_owner)(struct store *s, const char *owner, int64_t now_ms,
+                                   int64_t *n);
     enum err (*jobs_prune)(struct store *s, int64_t cutoff_ms, int64_t *n);
     enum err (*queue_stats)(struct store *s, int64_t now_ms, struct store_queue_stats *st);
     enum err (*jobs_next_due)(struct store *s, int64_t *run_at_ms);

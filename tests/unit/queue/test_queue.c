@@ -339,6 +339,35 @@ static void test_journal_replay_is_idempotent(void **state)
     assert_int_equal(count_jobs(f), 50); /* the dedupe keys caught every replayed record */
 }
 
+static void test_orphans_of_dead_processes_released(void **state)
+{
+    struct fx *f = *state;
+    struct queue *q = NULL;
+    assert_int_equal(queue_new(&f->so, 3, &q), ERR_OK);
+    pid_t dead = fork(); /* a pid that surely names no process once reaped */
+    if (dead == 0)
+        _exit(0);
+    assert_int_equal(waitpid(dead, NULL, 0), dead);
+    char host[64];
+    assert_int_equal(gethostname(host, sizeof host), 0);
+    char gone[128], alive[128], elsewhere[128];
+    snprintf(gone, sizeof gone, "%s/%d/0.aa", host, (int)dead);
+    snprintf(alive, sizeof alive, "%s/%d/0.bb", host, (int)getpid());
+    snprintf(elsewhere, sizeof elsewhere, "other-host-x/%d/0.cc", (int)dead);
+    const char *owners[] = {gone, alive, elsewhere};
+    for (int i = 0; i < 3; i++) {
+        insert(f, "turn", NULL, NULL, 1000, 5);
+        struct store_job j[1];
+        assert_int_equal(claim(f, 1000, 1000000, owners[i], j, 1), 1);
+    }
+    assert_int_equal(queue_release_orphans(q, f->s), ERR_OK);
+    struct store_job j[4];
+    size_t n = claim(f, 2000, 1000, "w9", j, 4);
+    assert_int_equal(n, 1); /* only the dead local process's job came back */
+    assert_int_equal(j[0].attempts, 2); /* and its attempt still counts */
+    queue_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +381,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submit_through_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_after_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_is_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphans_of_dead_processes_released, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
