@@ -4,7 +4,8 @@
  *
  * Properties: never crashes, leaks or reads out of bounds (the body is not NUL-terminated);
  * every event it returns has its always-present fields set and every string it points to is
- * readable until the arena dies; an error comes with a reason. The same bytes go through the
+ * readable until the arena dies; at most META_MAX_EVENTS events; an error (ERR_INVALID or
+ * ERR_TOO_LARGE) comes with a reason and no events. The same bytes go through the
  * json_validate() / jansson differential (fuzzutil.h), because ingest checks bodies with the
  * validator and the worker parses them with jansson.
  */
@@ -95,11 +96,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum err rc = meta_parse_delivery(&a, (const char *)data, size, &d, &reason);
     if (rc == ERR_OK) {
         require(d.object != NULL, "delivery without object");
+        require(d.n_events <= META_MAX_EVENTS, "more than META_MAX_EVENTS events");
         require(d.n_events == 0 || d.events != NULL, "events missing");
         for (size_t i = 0; i < d.n_events; i++)
             check_event(&d.events[i]);
     } else {
-        require(rc == ERR_INVALID && reason != NULL, "error without a reason");
+        require(rc == ERR_INVALID || rc == ERR_TOO_LARGE, "unexpected error code");
+        require(reason != NULL, "error without a reason");
+        require(d.n_events == 0, "events returned with an error");
     }
     arena_release(&a);
     (void)fuzz_check_json_differential(data, size);
