@@ -59,11 +59,15 @@ static enum err run_webhook(struct worker *w, const struct store_job *job, const
     return rc;
 }
 
+/* quick: the handler only touches the database and takes well under a millisecond, so a
+ * claimed batch of such jobs shares one transaction (each job a savepoint in it). A handler
+ * that calls out over the network must not be quick: it would hold the write lock. */
 static const struct {
     const char *kind;
     job_fn *fn;
+    bool quick;
 } job_kinds[] = {
-    {META_JOB_WEBHOOK, run_webhook},
+    {META_JOB_WEBHOOK, run_webhook, true},
 };
 
 #define N_KINDS (sizeof job_kinds / sizeof job_kinds[0])
@@ -98,20 +102,25 @@ enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *body
     return rc;
 }
 
-static job_fn *find_kind(const char *kind)
+static job_fn *find_kind(const char *kind, bool *quick)
 {
+    *quick = false;
     for (size_t i = 0; i < N_KINDS; i++)
-        if (strcmp(job_kinds[i].kind, kind) == 0)
+        if (strcmp(job_kinds[i].kind, kind) == 0) {
+            *quick = job_kinds[i].quick;
             return job_kinds[i].fn;
+        }
     return NULL;
 }
 
-/* Runs one job and settles it in the same transaction as its effects. */
+/* Runs one job and settles it in the same transaction as its effects (a savepoint, when a
+ * batch transaction is open). */
 static void run_job(struct worker *w, const struct store_job *job)
 {
     struct queue *q = w->in->queue;
     const char *reason = NULL;
-    job_fn *fn = find_kind(job->kind);
+    bool quick;
+    job_fn *fn = find_kind(job->kind, &quick);
     enum err rc = store_begin(w->store);
     if (rc == ERR_OK)
         rc = fn ? fn(w, job, &reason) : ERR_INVALID;
@@ -134,6 +143,26 @@ static void run_job(struct worker *w, const struct store_job *job)
                           : queue_retry(q, w->store, job, reason ? reason : err_name(rc));
     if (settle != ERR_OK)
         log_warn("job.settle_failed", LOG_INT("job", job->id), LOG_ERR(settle));
+}
+
+/* Runs claimed jobs in order; consecutive quick ones share one transaction. */
+static void run_batch(struct worker *w, const struct store_job *jobs, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        bool quick;
+        size_t end = i;
+        while (end < n && find_kind(jobs[end].kind, &quick) && quick)
+            end++;
+        if (end == i) { /* a slow job: alone */
+            run_job(w, &jobs[i++]);
+            continue;
+        }
+        bool batched = store_begin(w->store) == ERR_OK;
+        for (; i < end; i++)
+            run_job(w, &jobs[i]);
+        if (batched && store_commit(w->store) != ERR_OK)
+            log_warn("job.batch_commit_failed", LOG_INT("jobs", (long long)end));
+    }
 }
 
 static void maybe_prune(struct worker *w, int64_t *last)
@@ -165,8 +194,7 @@ static void *worker_main(void *arg)
                                   &a, jobs, &n);
         if (rc != ERR_OK && rc != ERR_AGAIN)
             log_warn("job.claim_failed", LOG_ERR(rc));
-        for (size_t i = 0; i < n; i++)
-            run_job(w, &jobs[i]);
+        run_batch(w, jobs, n);
         arena_release(&a);
         maybe_prune(w, &last_prune);
         if (n == 0)

@@ -204,6 +204,7 @@ static void sqlite_checkpoint(struct store *base)
 
 static const struct store_ops sqlite_ops = {
     .free = sqlite_free,
+    .exec = sqlite_exec,
     .begin = sqlite_begin,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,

@@ -56,6 +56,8 @@ enum err sqlite_jobs_insert(struct store *base, const struct store_job_new *jobs
                             int64_t now_ms, int64_t *ids)
 {
     struct sqlite_store *s = SQ(base);
+    if (n == 1) /* one statement is atomic on its own, inside a transaction or not */
+        return insert_one(s, &jobs[0], now_ms, &ids[0]);
     enum err rc = store_begin(base);
     if (rc != ERR_OK)
         return rc;

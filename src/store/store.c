@@ -3,6 +3,8 @@
  */
 #include "store/store.h"
 
+#include <stdio.h>
+
 #include "core/log.h"
 #include "store/store_int.h"
 
@@ -45,13 +47,19 @@ void store_checkpoint(struct store *s)
     s->ops->checkpoint(s);
 }
 
+/* Nested levels are savepoints named by depth (same syntax on SQLite and PostgreSQL). */
+static enum err savepoint(struct store *s, const char *verb, int depth)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "%s sp%d", verb, depth);
+    return s->ops->exec(s, sql);
+}
+
 enum err store_begin(struct store *s)
 {
-    if (s->tx_depth++ > 0)
-        return ERR_OK;
-    enum err rc = s->ops->begin(s);
-    if (rc != ERR_OK)
-        s->tx_depth = 0;
+    enum err rc = s->tx_depth == 0 ? s->ops->begin(s) : savepoint(s, "SAVEPOINT", s->tx_depth);
+    if (rc == ERR_OK)
+        s->tx_depth++;
     return rc;
 }
 
@@ -60,17 +68,23 @@ enum err store_commit(struct store *s)
     if (s->tx_depth == 0)
         return ERR_INTERNAL;
     if (--s->tx_depth > 0)
-        return ERR_OK;
+        return savepoint(s, "RELEASE", s->tx_depth);
     enum err rc = s->ops->commit(s);
     if (rc != ERR_OK)
-        store_rollback(s);
+        s->ops->rollback(s);
     return rc;
 }
 
 void store_rollback(struct store *s)
 {
-    s->tx_depth = 0;
-    s->ops->rollback(s);
+    if (s->tx_depth == 0)
+        return;
+    if (--s->tx_depth == 0) {
+        s->ops->rollback(s);
+        return;
+    }
+    err_ignore(savepoint(s, "ROLLBACK TO", s->tx_depth)); /* undoes this level only */
+    err_ignore(savepoint(s, "RELEASE", s->tx_depth));
 }
 
 enum err store_jobs_insert(struct store *s, const struct store_job_new *jobs, size_t n,

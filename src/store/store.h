@@ -37,7 +37,9 @@ MUST_USE enum err store_ping(struct store *s);
 /* Flushes what can be flushed (SQLite: WAL checkpoint) before a clean exit. */
 void store_checkpoint(struct store *s);
 
-/* Transactions. begin/commit nest: only the outermost pair touches the database. */
+/* Transactions. begin/commit/rollback nest: the outermost level is the transaction, inner
+ * levels are savepoints, so a rollback undoes only its own level. Every begin is paired
+ * with exactly one commit or rollback. */
 MUST_USE enum err store_begin(struct store *s);
 MUST_USE enum err store_commit(struct store *s);
 void store_rollback(struct store *s);

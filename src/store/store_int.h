@@ -9,6 +9,7 @@
 
 struct store_ops {
     void (*free)(struct store *s);
+    enum err (*exec)(struct store *s, const char *sql); /* savepoints */
     enum err (*begin)(struct store *s);
     enum err (*commit)(struct store *s);
     void (*rollback)(struct store *s);
