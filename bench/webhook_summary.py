@@ -206,7 +206,7 @@ def main():
     w("")
     fp = [f[0] for f in (foreign_pct(r, ncpu) for r in rows) if f is not None]
     if fp and max(fp) >= 10:
-        w(f"**Warning: the machine was shared.** Processes this benchmark did not start used "
+        w(f"**Warning: the machine was shared.** Processes this benchmark did not start used at least "
           f"{min(fp):.0f}–{max(fp):.0f}% (median {med(fp):.0f}%) of the {ncpu} cores during the "
           "measurements (see 'foreign CPU %' below). Absolute rates are depressed; compare "
           "servers only within this run.")
@@ -324,7 +324,8 @@ def main():
     w("")
     w("foreign CPU %: CPU time of processes this benchmark did not start, in % of the "
       f"{ncpu} cores: for Switchboard over each measured window; * = for the peers, the "
-      "average over the whole invocation of their script (one value per peers phase).")
+      "average over the whole invocation of their script (one value per peers phase). A lower "
+      "bound: a process that starts and ends inside the window (a compiler, a test run) is not seen.")
     w("")
     w(f"**Checks: {'all passed' if all_ok else 'FAILED'}** "
       f"({sum(r['_ok'] for r in rows)}/{len(rows)} runs OK)")
