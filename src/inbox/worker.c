@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -179,6 +180,9 @@ static void maybe_prune(struct worker *w, int64_t *last)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    char name[16];
+    snprintf(name, sizeof name, "sb-worker-%d", w->index);
+    pthread_setname_np(pthread_self(), name);
     if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE) != 0)
         log_debug("worker.nice_failed");
     const char *kinds[N_KINDS];

@@ -304,6 +304,7 @@ static bool load_pass(struct queue *q, struct batch *b, size_t *n_left)
 static void *loader_main(void *arg)
 {
     struct queue *q = arg;
+    pthread_setname_np(pthread_self(), "sb-loader");
     struct batch *b = xcalloc(1, sizeof *b);
     size_t left = 0;
     for (;;) {
