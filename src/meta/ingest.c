@@ -5,7 +5,7 @@
  * check that the body is JSON (without building a tree), and append it to the queue's
  * intake journal (durable when the append returns). Parsing into events happens later on a
  * worker. A redelivered body is recognised by its HMAC (the same bytes give the same digest)
- * and answered 200 without a second row.
+ * and answered 200 without being written again.
  */
 #include "meta/meta.h"
 
@@ -16,6 +16,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/recent.h"
 #include "queue/queue.h"
 
 #define METRIC_RECEIVED "switchboard_webhooks_received_total"
@@ -24,6 +25,7 @@ struct meta_ingest {
     struct crypto_hmac *app_key; /* NULL when no app secret is configured */
     char *verify_token;
     struct queue *queue;
+    struct recent *recent; /* deliveries seen lately, by the HMAC of their bytes */
 };
 
 static struct metric *m_accepted, *m_rejected, *m_duplicate, *m_dead_letter, *m_failed,
@@ -51,6 +53,7 @@ enum err meta_ingest_new(const struct meta_ingest_opts *o, struct meta_ingest **
         in->app_key = crypto_hmac_new(o->app_secret, strlen(o->app_secret));
     in->verify_token = xstrdup(o->verify_token ? o->verify_token : "");
     in->queue = o->queue;
+    in->recent = recent_new();
     register_metrics();
     if (!in->app_key)
         log_warn("webhook.no_app_secret", LOG_STR("effect", "every delivery is rejected"));
@@ -63,6 +66,7 @@ void meta_ingest_free(struct meta_ingest *in)
     if (!in)
         return;
     crypto_hmac_free(in->app_key);
+    recent_free(in->recent);
     free(in->verify_token);
     free(in);
 }
@@ -143,18 +147,23 @@ void meta_webhook_receive(struct http_req *req, void *ctx)
         http_reply_text(req, 200, "EVENT_RECEIVED");
         return;
     }
-    /* The HMAC of the raw bytes names the delivery: a redelivery has the same digest. */
-    char dedupe[3 + 2 * META_SIGNATURE_LEN + 1] = "wh:";
-    hex_encode(mac, sizeof mac, dedupe + 3);
-    struct queue_job job = {.kind = META_JOB_WEBHOOK, .dedupe = dedupe, .payload = body,
-                            .payload_len = len};
-    bool duplicate = false;
-    if (queue_submit(in->queue, &job, &duplicate) != ERR_OK) {
+    /* The HMAC of the raw bytes names the delivery: a redelivery has the same digest and is
+     * answered from memory. What the memory has forgotten (or a restart lost) is caught when
+     * the delivery is parsed: each event is stored once by its message id. */
+    char seen[2 * META_SIGNATURE_LEN + 1];
+    hex_encode(mac, sizeof mac, seen);
+    if (!recent_insert(in->recent, seen)) {
+        answered(req, m_duplicate, LOG_DEBUG, "webhook.duplicate", len);
+        http_reply_static(req, 200, "text/plain", "EVENT_RECEIVED");
+        return;
+    }
+    struct queue_job job = {.kind = META_JOB_WEBHOOK, .payload = body, .payload_len = len};
+    if (queue_submit(in->queue, &job) != ERR_OK) {
+        recent_remove(in->recent, seen); /* not stored: Meta's retry must not be a duplicate */
         answered(req, m_failed, LOG_ERROR, "webhook.store_failed", len);
         http_reply_text(req, 503, "try again\n");
         return;
     }
-    answered(req, duplicate ? m_duplicate : m_accepted, LOG_DEBUG,
-             duplicate ? "webhook.duplicate" : "webhook.accepted", len);
+    answered(req, m_accepted, LOG_DEBUG, "webhook.accepted", len);
     http_reply_static(req, 200, "text/plain", "EVENT_RECEIVED");
 }

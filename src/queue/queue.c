@@ -25,7 +25,6 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "queue/journal.h"
-#include "queue/recent.h"
 
 #define LOAD_BATCH_MAX     512
 #define LOAD_TRIES         20
@@ -41,7 +40,6 @@ struct queue {
     int default_max_attempts;
     struct store *lstore; /* the loader's own connection */
     struct journal *journal;
-    struct recent *recent;
     pthread_t loader;
     atomic_bool stopping;
     pthread_mutex_t lock;
@@ -150,17 +148,9 @@ static enum err submit(struct queue *q, enum rec_type type, const struct queue_j
     return rc;
 }
 
-enum err queue_submit(struct queue *q, const struct queue_job *job, bool *duplicate)
+enum err queue_submit(struct queue *q, const struct queue_job *job)
 {
-    *duplicate = false;
-    if (job->dedupe && !recent_insert(q->recent, job->dedupe)) {
-        *duplicate = true;
-        return ERR_OK;
-    }
-    enum err rc = submit(q, REC_JOB, job);
-    if (rc != ERR_OK && job->dedupe)
-        recent_remove(q->recent, job->dedupe); /* not stored: a retry is not a duplicate */
-    return rc;
+    return submit(q, REC_JOB, job);
 }
 
 enum err queue_submit_dead_letter(struct queue *q, const char *source, const char *reason,
@@ -343,7 +333,6 @@ enum err queue_new(const struct store_opts *so, int default_max_attempts, struct
     q->default_max_attempts = default_max_attempts > 0 ? default_max_attempts : 8;
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->has_jobs, NULL);
-    q->recent = recent_new();
     q->m_loaded = metrics_counter("switchboard_queue_loaded_total",
                                   "Journal records moved into the job table", NULL);
     q->m_load_dups = metrics_counter("switchboard_queue_duplicates_total",
@@ -360,7 +349,6 @@ enum err queue_new(const struct store_opts *so, int default_max_attempts, struct
     if (rc != ERR_OK) {
         journal_close(q->journal);
         store_free(q->lstore);
-        recent_free(q->recent);
         free(q);
         return rc;
     }
@@ -381,7 +369,6 @@ void queue_free(struct queue *q)
     pthread_mutex_unlock(&q->lock);
     journal_close(q->journal);
     store_free(q->lstore);
-    recent_free(q->recent);
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->has_jobs);
     free(q);

@@ -45,10 +45,10 @@ MUST_USE enum err queue_enqueue(struct queue *q, struct store *s, const struct q
                                 int64_t *id);
 
 /* Makes the job durable in the intake journal (one append; no wait on the database) and
- * returns; the loader moves it into the job table moments later. With a dedupe key seen
- * recently in this process, nothing is written and *duplicate is set. ERR_IO when the
- * journal cannot be written (nothing was stored). Safe from any thread. */
-MUST_USE enum err queue_submit(struct queue *q, const struct queue_job *job, bool *duplicate);
+ * returns; the loader moves it into the job table moments later (a job whose dedupe key is
+ * already there is dropped then). ERR_IO when the journal cannot be written (nothing was
+ * stored). Safe from any thread. */
+MUST_USE enum err queue_submit(struct queue *q, const struct queue_job *job);
 /* Same, for a dead letter (source "webhook": a body we acknowledge but cannot use). */
 MUST_USE enum err queue_submit_dead_letter(struct queue *q, const char *source,
                                            const char *reason, const void *payload, size_t len);

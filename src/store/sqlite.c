@@ -27,16 +27,16 @@ static const char *const stmt_sql[Q__COUNT] = {
         "INSERT INTO jobs (kind, key, dedupe, payload, state, attempts, max_attempts, run_at,"
         " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?6, ?7, ?7)"
         " ON CONFLICT (dedupe) DO NOTHING",
-    [Q_JOB_CLAIM_SELECT] =
-        "SELECT id, kind, key, dedupe, payload, attempts, max_attempts, run_at, created_at"
-        " FROM jobs j WHERE state IN ('ready','running') AND run_at <= ?2"
+    [Q_JOB_CLAIM] =
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?4,"
+        " lease_owner = ?5, updated_at = ?2 WHERE id IN (SELECT id FROM jobs j"
+        " WHERE state IN ('ready','running') AND run_at <= ?2"
         " AND (state = 'ready' OR lease_until <= ?2)"
         " AND (?1 IS NULL OR instr(?1, ',' || kind || ',') > 0)"
         " AND (key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p WHERE p.key = j.key"
         "   AND p.id < j.id AND p.state IN ('ready','running')))"
-        " ORDER BY run_at, id LIMIT ?3",
-    [Q_JOB_CLAIM_UPDATE] = "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
-                           " lease_until = ?2, lease_owner = ?3, updated_at = ?4 WHERE id = ?1",
+        " ORDER BY run_at, id LIMIT ?3)"
+        " RETURNING id, kind, key, dedupe, payload, attempts, max_attempts, run_at, created_at",
     [Q_JOB_DELETE] = "DELETE FROM jobs WHERE id = ?1 AND state = 'running' AND lease_owner = ?2"
                      " AND dedupe IS NULL",
     [Q_JOB_DONE] = "UPDATE jobs SET state = 'done', payload = NULL, lease_until = NULL,"
@@ -146,13 +146,35 @@ static void sqlite_free(struct store *base)
     struct sqlite_store *s = (struct sqlite_store *)base;
     for (int i = 0; i < Q__COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
+    for (int i = 0; i < SQLITE_EXEC_CACHE; i++)
+        sqlite3_finalize(s->exec_cache[i].st);
     sqlite3_close(s->db);
     free(s);
+}
+
+/* A short single statement, prepared once per connection and kept. */
+static sqlite3_stmt *cached(struct sqlite_store *s, const char *sql)
+{
+    for (int i = 0; i < SQLITE_EXEC_CACHE; i++) {
+        if (s->exec_cache[i].st && strcmp(s->exec_cache[i].sql, sql) == 0)
+            return s->exec_cache[i].st;
+        if (!s->exec_cache[i].st) {
+            if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                   &s->exec_cache[i].st, NULL) != SQLITE_OK)
+                return NULL;
+            snprintf(s->exec_cache[i].sql, sizeof s->exec_cache[i].sql, "%s", sql);
+            return s->exec_cache[i].st;
+        }
+    }
+    return NULL; /* cache full: the caller runs it uncached */
 }
 
 static enum err sqlite_exec(struct store *base, const char *sql)
 {
     struct sqlite_store *s = (struct sqlite_store *)base;
+    sqlite3_stmt *st = strlen(sql) < sizeof s->exec_cache[0].sql ? cached(s, sql) : NULL;
+    if (st)
+        return sqlite_step_done(s, st, sql);
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? ERR_OK : sqlite_err(s, rc, sql);
 }
@@ -264,7 +286,8 @@ enum err store_sqlite_open(const struct store_opts *opts, struct store **out)
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
-             " PRAGMA temp_store = MEMORY;",
+             " PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;"
+             " PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 4000;",
              opts->sync_full ? "FULL" : "NORMAL");
     rc = sqlite_exec(&s->base, pragmas);
     if (rc != ERR_OK) {

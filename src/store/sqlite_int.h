@@ -19,8 +19,7 @@ extern const int sqlite_n_migrations;
 
 enum sqlite_stmt {
     Q_JOB_INSERT,
-    Q_JOB_CLAIM_SELECT,
-    Q_JOB_CLAIM_UPDATE,
+    Q_JOB_CLAIM,
     Q_JOB_DELETE,
     Q_JOB_DONE,
     Q_JOB_RETRY,
@@ -44,10 +43,16 @@ enum sqlite_stmt {
     Q__COUNT
 };
 
+#define SQLITE_EXEC_CACHE 8
+
 struct sqlite_store {
     struct store base;
     sqlite3 *db;
     sqlite3_stmt *stmts[Q__COUNT];
+    struct { /* short statements run often: BEGIN, COMMIT, SAVEPOINT sp1, ... */
+        char sql[48];
+        sqlite3_stmt *st;
+    } exec_cache[SQLITE_EXEC_CACHE];
 };
 
 /* The prepared statement for id, reset and with its bindings cleared. NULL on failure. */

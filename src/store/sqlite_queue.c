@@ -3,6 +3,7 @@
  */
 #include "store/sqlite_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -70,46 +71,46 @@ enum err sqlite_jobs_insert(struct store *base, const struct store_job_new *jobs
     return store_commit(base);
 }
 
-static enum err claim_select(struct sqlite_store *s, const char *kinds_csv, int64_t now_ms,
-                             size_t max, struct arena *a, struct store_job *out, size_t *n_out)
+/* Oldest first, as the claim chose them (RETURNING does not promise an order). */
+static int by_due(const void *a, const void *b)
 {
-    sqlite3_stmt *st = sqlite_stmt(s, Q_JOB_CLAIM_SELECT);
+    const struct store_job *x = a, *y = b;
+    if (x->run_at_ms != y->run_at_ms)
+        return x->run_at_ms < y->run_at_ms ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static enum err claim(struct sqlite_store *s, const char *kinds_csv, int64_t now_ms,
+                      int64_t lease_ms, const char *owner, size_t max, struct arena *a,
+                      struct store_job *out, size_t *n_out)
+{
+    sqlite3_stmt *st = sqlite_stmt(s, Q_JOB_CLAIM);
     if (!st)
         return ERR_INTERNAL;
     bind_text_or_null(st, 1, kinds_csv);
     sqlite3_bind_int64(st, 2, now_ms);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    sqlite3_bind_int64(st, 4, now_ms + lease_ms);
+    sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
     size_t n = 0;
     int rc;
-    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
         struct store_job *j = &out[n++];
         j->id = sqlite3_column_int64(st, 0);
         j->kind = col_text(a, st, 1);
         j->key = col_text(a, st, 2);
         j->dedupe = col_text(a, st, 3);
         j->payload = col_blob(a, st, 4, &j->payload_len);
-        j->attempts = sqlite3_column_int(st, 5) + 1; /* counting the claim below */
+        j->attempts = sqlite3_column_int(st, 5); /* after this claim's increment */
         j->max_attempts = sqlite3_column_int(st, 6);
         j->run_at_ms = sqlite3_column_int64(st, 7);
         j->created_ms = sqlite3_column_int64(st, 8);
     }
-    enum err e = (n == max || rc == SQLITE_DONE) ? ERR_OK : sqlite_err(s, rc, "claim");
+    enum err e = rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, "claim");
     sqlite3_reset(st);
-    *n_out = n;
+    qsort(out, n, sizeof *out, by_due);
+    *n_out = e == ERR_OK ? n : 0;
     return e;
-}
-
-static enum err claim_mark(struct sqlite_store *s, int64_t id, int64_t until, const char *owner,
-                           int64_t now)
-{
-    sqlite3_stmt *st = sqlite_stmt(s, Q_JOB_CLAIM_UPDATE);
-    if (!st)
-        return ERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, until);
-    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, now);
-    return sqlite_step_done(s, st, "claim_mark");
 }
 
 enum err sqlite_jobs_claim(struct store *base, const char *const *kinds, size_t n_kinds,
@@ -126,12 +127,9 @@ enum err sqlite_jobs_claim(struct store *base, const char *const *kinds, size_t 
     enum err rc = store_begin(base);
     if (rc != ERR_OK)
         return rc;
-    rc = claim_select(s, n_kinds ? csv : NULL, now_ms, max, a, out, n_out);
-    for (size_t i = 0; i < *n_out && rc == ERR_OK; i++)
-        rc = claim_mark(s, out[i].id, now_ms + lease_ms, owner, now_ms);
+    rc = claim(s, n_kinds ? csv : NULL, now_ms, lease_ms, owner, max, a, out, n_out);
     if (rc != ERR_OK) {
         store_rollback(base);
-        *n_out = 0;
         return rc;
     }
     rc = store_commit(base);

@@ -237,14 +237,11 @@ static void test_submit_through_journal(void **state)
     struct fx *f = *state;
     struct queue *q = NULL;
     assert_int_equal(queue_new(&f->so, 3, &q), ERR_OK);
-    bool dup = true;
     struct queue_job qj = {.kind = "webhook", .dedupe = "wh:1", .payload = "{}", .payload_len = 2};
-    assert_int_equal(queue_submit(q, &qj, &dup), ERR_OK);
-    assert_false(dup);
-    assert_int_equal(queue_submit(q, &qj, &dup), ERR_OK);
-    assert_true(dup); /* answered from memory, nothing written */
+    assert_int_equal(queue_submit(q, &qj), ERR_OK);
+    assert_int_equal(queue_submit(q, &qj), ERR_OK); /* dropped at load by its dedupe key */
     qj.dedupe = "wh:2";
-    assert_int_equal(queue_submit(q, &qj, &dup), ERR_OK);
+    assert_int_equal(queue_submit(q, &qj), ERR_OK);
     assert_int_equal(queue_submit_dead_letter(q, "webhook", "invalid JSON", "{x", 2), ERR_OK);
     assert_int_equal(wait_rows(f, 2), 2);
     queue_free(q); /* loads the rest and removes finished segments */
@@ -276,8 +273,7 @@ static void crash_after_submitting(struct fx *f, int first, int n)
             int len = snprintf(body, sizeof body, "{\"n\":%d}", i);
             struct queue_job qj = {.kind = "webhook", .dedupe = dedupe, .payload = body,
                                    .payload_len = (size_t)len};
-            bool dup;
-            if (queue_submit(q, &qj, &dup) != ERR_OK || dup)
+            if (queue_submit(q, &qj) != ERR_OK)
                 _exit(4);
         }
         _exit(0); /* no queue_free: a crash as far as the journal is concerned */

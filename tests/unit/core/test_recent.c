@@ -1,8 +1,8 @@
 /*
- * tests/unit/queue/test_recent.c - the in-memory redelivery set: duplicates are seen,
+ * tests/unit/core/test_recent.c - the in-memory redelivery set: duplicates are seen,
  * removal works without breaking other keys' probe chains, and it stays bounded.
  */
-#include "queue/recent.h"
+#include "core/recent.h"
 
 #include "testutil.h"
 

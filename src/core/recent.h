@@ -1,13 +1,14 @@
 /*
- * queue/recent.h - a bounded in-memory set of recently submitted dedupe keys.
+ * core/recent.h - a bounded in-memory set of recently seen keys.
  *
  * Lets the webhook path answer a redelivery at once without touching the disk. It forgets
- * (two generations, each at most RECENT_GEN_MAX keys); the database's unique index stays the
- * authority, so forgetting costs a row lookup later, never a lost or doubled job.
+ * (two generations of a fixed size), so it is an optimisation, never the authority: what
+ * must not happen twice is guarded by a unique key in the database (for webhooks, each
+ * event's message id).
  * Threads: any; sharded locks.
  */
-#ifndef SB_QUEUE_RECENT_H
-#define SB_QUEUE_RECENT_H
+#ifndef SB_CORE_RECENT_H
+#define SB_CORE_RECENT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /*
- * queue/recent.c - sharded two-generation hash sets of 128-bit key digests.
+ * core/recent.c - sharded two-generation hash sets of 128-bit key digests.
  */
-#include "queue/recent.h"
+#include "core/recent.h"
 
 #include <pthread.h>
 #include <stdint.h>
