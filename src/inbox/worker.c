@@ -29,7 +29,7 @@
 #define PRUNE_EVERY_MS   (10LL * 60 * 1000)
 /* Workers yield the CPU to the request threads: acknowledging Meta within its 5 s budget
  * matters more than how soon a queued delivery is parsed. Only felt when the CPU is full. */
-#define WORKER_NICE      5
+#define WORKER_NICE      10
 
 struct worker {
     struct inbox *in;

@@ -259,29 +259,44 @@ enum err journal_segments(struct journal *j, struct journal_segment *out, size_t
     return ERR_OK;
 }
 
+/* Reads a segment through a window of READ_CHUNK bytes (or one record, if larger), so a
+ * batch of small records costs one pread, not two per record. */
 struct reader {
     int fd;
     uint64_t limit;
     unsigned char *buf;
     size_t cap;
+    uint64_t win_off; /* file offset of buf[0] */
+    size_t win_len;
 };
 
-/* Reads exactly n bytes at off into r->buf (grown as needed). */
-static enum err read_at(struct reader *r, uint64_t off, size_t n)
+/* Points *p at bytes [off, off+n) of the file, refilling the window when needed. The
+ * pointer is valid until the next call. */
+static enum err view(struct reader *r, uint64_t off, size_t n, const unsigned char **p)
 {
-    if (n > r->cap) {
-        r->buf = xrealloc(r->buf, n);
-        r->cap = n;
+    if (off >= r->win_off && off + n <= r->win_off + r->win_len) {
+        *p = r->buf + (off - r->win_off);
+        return ERR_OK;
+    }
+    size_t want = n > READ_CHUNK ? n : READ_CHUNK;
+    if (want > r->limit - off)
+        want = (size_t)(r->limit - off); /* never past what is committed */
+    if (want > r->cap) {
+        r->buf = xrealloc(r->buf, want);
+        r->cap = want;
     }
     size_t got = 0;
-    while (got < n) {
-        ssize_t k = pread(r->fd, r->buf + got, n - got, (off_t)(off + got));
+    while (got < want) {
+        ssize_t k = pread(r->fd, r->buf + got, want - got, (off_t)(off + got));
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             return ERR_IO;
         got += (size_t)k;
     }
+    r->win_off = off;
+    r->win_len = got;
+    *p = r->buf;
     return ERR_OK;
 }
 
@@ -291,20 +306,21 @@ static enum err next_record(struct reader *r, uint64_t *off, journal_record_fn *
 {
     if (r->limit - *off < HEADER_LEN)
         return r->limit == *off ? ERR_NOT_FOUND : ERR_INVALID;
-    enum err rc = read_at(r, *off, HEADER_LEN);
+    const unsigned char *p;
+    enum err rc = view(r, *off, HEADER_LEN, &p);
     if (rc != ERR_OK)
         return rc;
     uint32_t len, crc;
-    memcpy(&len, r->buf, 4);
-    memcpy(&crc, r->buf + 4, 4);
+    memcpy(&len, p, 4);
+    memcpy(&crc, p + 4, 4);
     if (len > JOURNAL_RECORD_MAX || r->limit - *off - HEADER_LEN < len)
         return ERR_INVALID;
-    rc = read_at(r, *off + HEADER_LEN, len);
+    rc = view(r, *off + HEADER_LEN, len, &p);
     if (rc != ERR_OK)
         return rc;
-    if (crc32c(r->buf, len) != crc)
+    if (crc32c(p, len) != crc)
         return ERR_INVALID;
-    rc = fn(ctx, r->buf, len);
+    rc = fn(ctx, p, len);
     if (rc == ERR_OK)
         *off += HEADER_LEN + len;
     return rc;

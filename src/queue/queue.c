@@ -17,6 +17,7 @@
 #include <string.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -31,6 +32,7 @@
 #define MAX_SEGMENTS       1024
 #define MAX_OFFSETS        1024
 #define LOADER_IDLE_MS     100
+#define LOADER_NICE        10
 #define BACKOFF_BASE_MS    1000LL
 #define BACKOFF_MAX_MS     (3600LL * 1000)
 
@@ -295,6 +297,10 @@ static void *loader_main(void *arg)
 {
     struct queue *q = arg;
     pthread_setname_np(pthread_self(), "sb-loader");
+    /* Like the workers, the loader yields to the request threads when the CPU is full:
+     * what it moves is already durable in the journal. */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), LOADER_NICE) != 0)
+        log_debug("queue.nice_failed");
     struct batch *b = xcalloc(1, sizeof *b);
     size_t left = 0;
     for (;;) {
