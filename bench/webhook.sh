@@ -222,11 +222,11 @@ metric_accepted() { # switchboard_webhooks_received_total{result="accepted"}, or
   echo "${v:--1}"
 }
 
-# Deliveries in the database: still queued (a webhook job), or already parsed (a job the
-# worker deleted once its events were stored, each event remembering its job id). Every
-# bench delivery carries one unique message, so it yields exactly one event.
+# Deliveries in the database: still queued (a webhook job), or already parsed (the worker
+# deletes the job once its events are stored). Every bench delivery carries one unique
+# message, so a parsed delivery is exactly one event.
 STORED_SQL="SELECT (SELECT count(*) FROM jobs WHERE kind='webhook') +
-  (SELECT count(DISTINCT job_id) FROM events WHERE job_id IS NOT NULL)"
+  (SELECT count(*) FROM events WHERE kind = 'message')"
 
 wait_loaded() { # db: count of webhook jobs once it has caught up with the accepted deliveries.
   # Switchboard acknowledges after a journal append; a loader moves deliveries into the

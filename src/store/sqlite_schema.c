@@ -79,7 +79,7 @@ static const char m1_core[] =
     "  created_at INTEGER NOT NULL,"
     "  UNIQUE (object, entry_id, key));"
     "CREATE TABLE jobs ("
-    "  id INTEGER PRIMARY KEY,"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused: events and logs name jobs */
     "  kind TEXT NOT NULL, key TEXT, dedupe TEXT UNIQUE, payload BLOB,"
     "  state TEXT NOT NULL CHECK (state IN ('ready','running','done','dead')),"
     "  attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"

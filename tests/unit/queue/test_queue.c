@@ -80,6 +80,17 @@ static void test_claim_ack(void **state)
     assert_int_equal(st.ready + st.running + st.delayed, 0);
 }
 
+static void test_ids_never_reused(void **state)
+{
+    struct fx *f = *state;
+    int64_t a = insert(f, "webhook", NULL, NULL, 1000, 5);
+    struct store_job j[1];
+    assert_int_equal(claim(f, 1000, 100, "w1", j, 1), 1);
+    assert_int_equal(store_job_ack(f->s, a, "w1", 1001), ERR_OK); /* deleted: no dedupe key */
+    int64_t b = insert(f, "webhook", NULL, NULL, 1002, 5);
+    assert_true(b > a); /* events keep the id of the job they came from */
+}
+
 static void test_lease_expiry_redelivers(void **state)
 {
     struct fx *f = *state;
@@ -368,6 +379,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_claim_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ids_never_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_expiry_redelivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_backoff_and_dead_letter, setup, teardown),
         cmocka_unit_test(test_backoff_grows_and_caps),
