@@ -227,22 +227,38 @@ enum err sqlite_job_bury(struct store *base, int64_t id, const char *owner, cons
     return store_commit(base);
 }
 
-enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out,
-                                  size_t max, size_t *n_out)
+/* Fills row i of out from the current row of st. */
+typedef void row_fn(sqlite3_stmt *st, struct arena *a, void *out, size_t i);
+
+/* Runs a listing statement whose only parameter (?1) is the row limit, calling fn per row. */
+static enum err list_rows(struct sqlite_store *s, enum sqlite_stmt id, size_t max,
+                          struct arena *a, row_fn *fn, void *out, size_t *n_out,
+                          const char *what)
 {
-    struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = sqlite_stmt(s, Q_JOB_OWNERS);
+    *n_out = 0;
+    sqlite3_stmt *st = sqlite_stmt(s, id);
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
     size_t n = 0;
-    int rc;
+    int rc = SQLITE_DONE;
     while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        out[n++] = col_text(a, st, 0);
-    enum err e = (n == max || rc == SQLITE_DONE) ? ERR_OK : sqlite_err(s, rc, "lease_owners");
+        fn(st, a, out, n++);
+    enum err e = (n == max || rc == SQLITE_DONE) ? ERR_OK : sqlite_err(s, rc, what);
     sqlite3_reset(st);
     *n_out = n;
     return e;
+}
+
+static void owner_row(sqlite3_stmt *st, struct arena *a, void *out, size_t i)
+{
+    ((const char **)out)[i] = col_text(a, st, 0);
+}
+
+enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out,
+                                  size_t max, size_t *n_out)
+{
+    return list_rows(SQ(base), Q_JOB_OWNERS, max, a, owner_row, out, n_out, "lease_owners");
 }
 
 enum err sqlite_jobs_release_owner(struct store *base, const char *owner, int64_t now_ms,
@@ -331,30 +347,22 @@ enum err sqlite_dead_letter_add(struct store *base, const char *source, const ch
     return sqlite_step_done(s, st, "dead_letter_add");
 }
 
+static void dead_letter_row(sqlite3_stmt *st, struct arena *a, void *out, size_t i)
+{
+    struct store_dead_letter *d = (struct store_dead_letter *)out + i;
+    d->id = sqlite3_column_int64(st, 0);
+    d->source = col_text(a, st, 1);
+    d->kind = col_text(a, st, 2);
+    d->reason = col_text(a, st, 3);
+    d->payload = col_blob(a, st, 4, &d->payload_len);
+    d->attempts = sqlite3_column_int(st, 5);
+    d->created_ms = sqlite3_column_int64(st, 6);
+}
+
 enum err sqlite_dead_letters_list(struct store *base, size_t max, struct arena *a,
                                   struct store_dead_letter *out, size_t *n_out)
 {
-    struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = sqlite_stmt(s, Q_DEAD_LIST);
-    if (!st)
-        return ERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-    size_t n = 0;
-    int rc;
-    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_dead_letter *d = &out[n++];
-        d->id = sqlite3_column_int64(st, 0);
-        d->source = col_text(a, st, 1);
-        d->kind = col_text(a, st, 2);
-        d->reason = col_text(a, st, 3);
-        d->payload = col_blob(a, st, 4, &d->payload_len);
-        d->attempts = sqlite3_column_int(st, 5);
-        d->created_ms = sqlite3_column_int64(st, 6);
-    }
-    enum err e = (n == max || rc == SQLITE_DONE) ? ERR_OK : sqlite_err(s, rc, "dead_list");
-    sqlite3_reset(st);
-    *n_out = n;
-    return e;
+    return list_rows(SQ(base), Q_DEAD_LIST, max, a, dead_letter_row, out, n_out, "dead_list");
 }
 
 enum err sqlite_event_insert(struct store *base, const struct store_event *ev, int64_t now_ms,
@@ -391,24 +399,17 @@ enum err sqlite_events_count(struct store *base, int64_t *n)
     return int_row(s, st, n, 1, "events_count");
 }
 
+static void offset_row(sqlite3_stmt *st, struct arena *a, void *out, size_t i)
+{
+    struct store_journal_offset *o = (struct store_journal_offset *)out + i;
+    o->segment = col_text(a, st, 0);
+    o->offset = sqlite3_column_int64(st, 1);
+}
+
 enum err sqlite_journal_offsets(struct store *base, struct arena *a,
                                 struct store_journal_offset *out, size_t max, size_t *n_out)
 {
-    struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = sqlite_stmt(s, Q_JOURNAL_LIST);
-    if (!st)
-        return ERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-    size_t n = 0;
-    int rc;
-    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        out[n].segment = col_text(a, st, 0);
-        out[n++].offset = sqlite3_column_int64(st, 1);
-    }
-    enum err e = (n == max || rc == SQLITE_DONE) ? ERR_OK : sqlite_err(s, rc, "journal_list");
-    sqlite3_reset(st);
-    *n_out = n;
-    return e;
+    return list_rows(SQ(base), Q_JOURNAL_LIST, max, a, offset_row, out, n_out, "journal_list");
 }
 
 enum err sqlite_journal_offset_set(struct store *base, const char *segment, int64_t offset)
@@ -423,32 +424,24 @@ enum err sqlite_journal_offset_set(struct store *base, const char *segment, int6
     return sqlite_step_done(s, st, "journal_offset_set");
 }
 
+static void event_row(sqlite3_stmt *st, struct arena *a, void *out, size_t i)
+{
+    struct store_event *e = (struct store_event *)out + i;
+    e->object = col_text(a, st, 0);
+    e->entry_id = col_text(a, st, 1);
+    e->kind = col_text(a, st, 2);
+    e->channel = col_text(a, st, 3);
+    e->key = col_text(a, st, 4);
+    e->sender_id = col_text(a, st, 5);
+    e->recipient_id = col_text(a, st, 6);
+    e->mid = col_text(a, st, 7);
+    e->ts_ms = sqlite3_column_int64(st, 8);
+    e->raw_json = col_text(a, st, 9);
+    e->job_id = sqlite3_column_int64(st, 10);
+}
+
 enum err sqlite_events_recent(struct store *base, size_t max, struct arena *a,
                               struct store_event *out, size_t *n_out)
 {
-    struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = sqlite_stmt(s, Q_EVENT_RECENT);
-    if (!st)
-        return ERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-    size_t n = 0;
-    int rc;
-    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_event *e = &out[n++];
-        e->object = col_text(a, st, 0);
-        e->entry_id = col_text(a, st, 1);
-        e->kind = col_text(a, st, 2);
-        e->channel = col_text(a, st, 3);
-        e->key = col_text(a, st, 4);
-        e->sender_id = col_text(a, st, 5);
-        e->recipient_id = col_text(a, st, 6);
-        e->mid = col_text(a, st, 7);
-        e->ts_ms = sqlite3_column_int64(st, 8);
-        e->raw_json = col_text(a, st, 9);
-        e->job_id = sqlite3_column_int64(st, 10);
-    }
-    enum err e = (n == max || rc == SQLITE_DONE) ? ERR_OK : sqlite_err(s, rc, "events_recent");
-    sqlite3_reset(st);
-    *n_out = n;
-    return e;
+    return list_rows(SQ(base), Q_EVENT_RECENT, max, a, event_row, out, n_out, "events_recent");
 }
