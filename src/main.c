@@ -45,7 +45,8 @@ static int cmd_migrate(struct config *cfg, int argc, const char **argv)
 {
     if (argc > 0)
         return usage_error("migrate: unexpected argument", argv[0]);
-    struct store_opts so = {.data_dir = cfg->data_dir, .database_url = cfg->database_url,
+    struct store_opts so = {.data_dir = cfg->data_dir,
+                            .database_url = cfg->database_url,
                             .sync_full = strcmp(cfg->db_sync, "full") == 0};
     struct store *s = NULL;
     int from = 0, to = 0;

@@ -26,8 +26,8 @@ void clock_format_iso(int64_t unix_ms, char *out, size_t out_len)
     time_t secs = (time_t)(unix_ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    snprintf(out, out_len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000));
+    snprintf(out, out_len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000));
 }
 
 void clock_sleep_ms(int64_t ms)

@@ -42,8 +42,7 @@ void config_release(struct config *cfg);
  * or a malformed line is ERR_INVALID. `origin` names the source in messages. */
 MUST_USE enum err config_parse_text(struct config *cfg, const char *text, size_t len,
                                     const char *origin, struct config_error *err);
-MUST_USE enum err config_load_file(struct config *cfg, const char *path,
-                                   struct config_error *err);
+MUST_USE enum err config_load_file(struct config *cfg, const char *path, struct config_error *err);
 /* Applies every known SB_* variable of the environment (which wins over a file). */
 MUST_USE enum err config_apply_env(struct config *cfg, struct config_error *err);
 /* Checks every value and fills the derived fields; ERR_INVALID with a one-line message. */

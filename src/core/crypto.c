@@ -192,12 +192,14 @@ static void b64_encode(const unsigned char *p, size_t n, char *out, const char *
 
 void base64_encode(const void *in, size_t n, char *out)
 {
-    b64_encode(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
+    b64_encode(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+               true);
 }
 
 void base64url_encode(const void *in, size_t n, char *out)
 {
-    b64_encode(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+    b64_encode(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+               false);
 }
 
 static int b64_value(char c)

@@ -44,7 +44,7 @@ void base64_encode(const void *in, size_t n, char *out);
 void base64url_encode(const void *in, size_t n, char *out);
 /* Decodes base64 or base64url (either alphabet, padding optional but, if present, correct).
  * out needs 3*ceil(in_len/4) bytes; *out_len receives the decoded length. */
-MUST_USE enum err base64_decode(const char *in, size_t in_len, unsigned char *out,
-                                size_t out_cap, size_t *out_len);
+MUST_USE enum err base64_decode(const char *in, size_t in_len, unsigned char *out, size_t out_cap,
+                                size_t *out_len);
 
 #endif

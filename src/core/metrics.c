@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define METRICS_MAX      128
+#define METRICS_MAX        128
 #define METRICS_BOUNDS_MAX 16
 
 enum mtype { M_COUNTER, M_GAUGE, M_HISTOGRAM };
@@ -111,13 +111,11 @@ static enum err render_histogram(struct buf *out, struct metric *m)
             rc = buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", m->name, m->bounds[i],
                             (unsigned long long)cum);
         else
-            rc = buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", m->name,
-                            (unsigned long long)cum);
+            rc = buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", m->name, (unsigned long long)cum);
     }
     if (rc == ERR_OK)
         rc = buf_printf(out, "%s_sum %.6f\n%s_count %llu\n", m->name,
-                        (double)atomic_load(&m->sum_micro) / 1e6, m->name,
-                        (unsigned long long)cum);
+                        (double)atomic_load(&m->sum_micro) / 1e6, m->name, (unsigned long long)cum);
     return rc;
 }
 

@@ -10,9 +10,9 @@
 
 #include "core/mem.h"
 
-#define SHARDS     16
-#define SLOTS      (1u << 14) /* per shard and generation; a power of two */
-#define GEN_MAX    ((size_t)SLOTS / 4 * 3)
+#define SHARDS  16
+#define SLOTS   (1u << 14) /* per shard and generation; a power of two */
+#define GEN_MAX ((size_t)SLOTS / 4 * 3)
 
 struct digest {
     uint64_t hi, lo; /* 0,0 = empty slot (a real digest of 0 is not a concern) */

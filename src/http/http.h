@@ -35,7 +35,8 @@ typedef void http_handler_fn(struct http_req *req, void *ctx);
 
 struct http_route {
     unsigned methods;    /* HTTP_GET | HTTP_POST ...; HEAD is served by GET routes */
-    const char *pattern; /* "/webhooks/meta", "/meta/data-deletion/{code}", "/media/{id}", prefix "/web/" + "*" */
+    const char *pattern; /* "/webhooks/meta", "/meta/data-deletion/{code}", "/media/{id}", prefix
+                            "/web/" + "*" */
     http_handler_fn *handler;
     void *ctx;
     size_t max_body; /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
@@ -46,8 +47,8 @@ struct http_route {
 struct http_server_opts {
     const char *host; /* IP literal or "localhost" */
     int port;
-    int threads;           /* event-loop threads; 0 = one per CPU */
-    int idle_timeout_s;    /* an idle keep-alive connection is closed after this */
+    int threads;        /* event-loop threads; 0 = one per CPU */
+    int idle_timeout_s; /* an idle keep-alive connection is closed after this */
 };
 
 /* Binds and starts serving the routes (the table is borrowed and must outlive the server).
@@ -69,7 +70,7 @@ const char *http_req_path(const struct http_req *r);
 const char *http_req_header(const struct http_req *r, const char *name);
 const char *http_req_query(const struct http_req *r, const char *name);
 const char *http_req_param(const struct http_req *r, const char *name); /* {name} in pattern */
-const char *http_req_body(const struct http_req *r, size_t *len); /* NUL-terminated */
+const char *http_req_body(const struct http_req *r, size_t *len);       /* NUL-terminated */
 const char *http_req_id(const struct http_req *r);
 struct arena *http_req_arena(struct http_req *r);
 /* Microseconds since the request's body was complete (the ack-latency clock). */
@@ -81,8 +82,7 @@ void http_reply(struct http_req *r, int status, const char *content_type, const 
                 size_t len);
 void http_reply_text(struct http_req *r, int status, const char *text);
 /* A body that lives for the whole program (a string literal): not copied. */
-void http_reply_static(struct http_req *r, int status, const char *content_type,
-                       const char *body);
+void http_reply_static(struct http_req *r, int status, const char *content_type, const char *body);
 /* Takes ownership of v (decref'd). */
 void http_reply_json(struct http_req *r, int status, json_t *v);
 /* {"error":{"code":"<err_name>","message":...}} with the status for rc. */

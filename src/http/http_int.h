@@ -19,10 +19,9 @@ struct route_params {
 /* The first route whose pattern matches path and whose methods include method. When a
  * pattern matched but no method did, returns NULL with *path_matched set (405). Captured
  * {params} are copied into the arena. */
-const struct http_route *route_match(const struct http_route *routes, size_t n,
-                                     const char *path, enum http_method method,
-                                     struct arena *a, struct route_params *params,
-                                     bool *path_matched);
+const struct http_route *route_match(const struct http_route *routes, size_t n, const char *path,
+                                     enum http_method method, struct arena *a,
+                                     struct route_params *params, bool *path_matched);
 const char *route_param(const struct route_params *p, const char *name);
 
 #endif

@@ -34,10 +34,9 @@ static bool match(const char *pat, const char *path, struct arena *a, struct rou
     return *path == '\0';
 }
 
-const struct http_route *route_match(const struct http_route *routes, size_t n,
-                                     const char *path, enum http_method method,
-                                     struct arena *a, struct route_params *params,
-                                     bool *path_matched)
+const struct http_route *route_match(const struct http_route *routes, size_t n, const char *path,
+                                     enum http_method method, struct arena *a,
+                                     struct route_params *params, bool *path_matched)
 {
     *path_matched = false;
     for (size_t i = 0; i < n; i++) {

@@ -66,10 +66,9 @@ static unsigned g_rid_prefix;
 int http_status_for(enum err rc)
 {
     static const int status[] = {
-        [ERR_OK] = 200,         [ERR_INVALID] = 400,  [ERR_AUTH] = 403,
-        [ERR_NOT_FOUND] = 404,  [ERR_CONFLICT] = 409, [ERR_TOO_LARGE] = 413,
-        [ERR_AGAIN] = 503,      [ERR_IO] = 503,       [ERR_UPSTREAM] = 502,
-        [ERR_INTERNAL] = 500,
+        [ERR_OK] = 200,       [ERR_INVALID] = 400,   [ERR_AUTH] = 403,  [ERR_NOT_FOUND] = 404,
+        [ERR_CONFLICT] = 409, [ERR_TOO_LARGE] = 413, [ERR_AGAIN] = 503, [ERR_IO] = 503,
+        [ERR_UPSTREAM] = 502, [ERR_INTERNAL] = 500,
     };
     return (unsigned)rc < sizeof status / sizeof status[0] ? status[rc] : 500;
 }
@@ -79,8 +78,8 @@ static enum http_method parse_method(const char *m)
     static const struct {
         const char *name;
         enum http_method m;
-    } methods[] = {{"GET", HTTP_GET},       {"HEAD", HTTP_GET},       {"POST", HTTP_POST},
-                   {"PUT", HTTP_PUT},       {"PATCH", HTTP_PATCH},    {"DELETE", HTTP_DELETE},
+    } methods[] = {{"GET", HTTP_GET},        {"HEAD", HTTP_GET},    {"POST", HTTP_POST},
+                   {"PUT", HTTP_PUT},        {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
                    {"OPTIONS", HTTP_OPTIONS}};
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (strcmp(m, methods[i].name) == 0)
@@ -150,8 +149,7 @@ static void reply(struct http_req *r, int status, const char *content_type, cons
                   size_t len, enum MHD_ResponseMemoryMode mode)
 {
     assert(r->resp == NULL); /* one answer per request */
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mode);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mode);
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "X-Request-Id", r->rid);
@@ -169,8 +167,7 @@ void http_reply(struct http_req *r, int status, const char *content_type, const 
     reply(r, status, content_type, body, len, MHD_RESPMEM_MUST_COPY);
 }
 
-void http_reply_static(struct http_req *r, int status, const char *content_type,
-                       const char *body)
+void http_reply_static(struct http_req *r, int status, const char *content_type, const char *body)
 {
     reply(r, status, content_type, body, strlen(body), MHD_RESPMEM_PERSISTENT);
 }
@@ -292,9 +289,8 @@ static void dispatch(struct http_req *r)
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_req *r = *con_cls;
@@ -340,8 +336,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-                                                              va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[256];
@@ -352,8 +347,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     log_warn("http.server", LOG_STR("msg", msg));
 }
 
-static enum err make_addr(const struct http_server_opts *o, struct sockaddr_storage *ss,
-                          int *flags)
+static enum err make_addr(const struct http_server_opts *o, struct sockaddr_storage *ss, int *flags)
 {
     memset(ss, 0, sizeof *ss);
     const char *host = strcmp(o->host, "localhost") == 0 ? "127.0.0.1" : o->host;
@@ -389,12 +383,11 @@ enum err http_server_start(const struct http_server_opts *o, const struct http_r
     long threads = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
     s->d = MHD_start_daemon(
         (unsigned)flags, (uint16_t)o->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads < 1 ? 1 : threads),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->idle_timeout_s > 0 ? o->idle_timeout_s : 60),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT, 20000u,
-        MHD_OPTION_END);
+        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(threads < 1 ? 1 : threads), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)(o->idle_timeout_s > 0 ? o->idle_timeout_s : 60), MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_END);
     if (!s->d) {
         free(s);
         log_error("http.bind_failed", LOG_STR("host", o->host), LOG_INT("port", o->port));

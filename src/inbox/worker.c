@@ -21,15 +21,15 @@
 #include "meta/meta.h"
 #include "queue/queue.h"
 
-#define CLAIM_BATCH      32
+#define CLAIM_BATCH 32
 /* Long enough for a batch of deliveries; a crashed worker's jobs are released at the next
  * start (queue_release_orphans), and otherwise come back after this. */
-#define LEASE_MS         30000
-#define IDLE_WAIT_MS     250
-#define PRUNE_EVERY_MS   (10LL * 60 * 1000)
+#define LEASE_MS       30000
+#define IDLE_WAIT_MS   250
+#define PRUNE_EVERY_MS (10LL * 60 * 1000)
 /* Workers yield the CPU to the request threads: acknowledging Meta within its 5 s budget
  * matters more than how soon a queued delivery is parsed. Only felt when the CPU is full. */
-#define WORKER_NICE      10
+#define WORKER_NICE 10
 
 struct worker {
     struct inbox *in;
@@ -56,7 +56,7 @@ static enum err run_webhook(struct worker *w, const struct store_job *job, const
                                         job->payload_len, &n_new, &n_dup, reason);
     if (rc == ERR_OK)
         log_debug("webhook.parsed", LOG_INT("job", job->id), LOG_INT("events", n_new),
-                 LOG_INT("duplicates", n_dup));
+                  LOG_INT("duplicates", n_dup));
     return rc;
 }
 
@@ -83,11 +83,17 @@ enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *body
     int64_t now = clock_now_ms();
     for (size_t i = 0; rc == ERR_OK && i < d.n_events; i++) {
         const struct meta_event *e = &d.events[i];
-        struct store_event se = {
-            .object = e->object, .entry_id = e->entry_id, .kind = meta_event_kind_name(e->kind),
-            .channel = e->channel, .key = e->key, .sender_id = e->sender_id,
-            .recipient_id = e->recipient_id, .mid = e->mid, .ts_ms = e->ts_ms,
-            .raw_json = e->raw_json ? e->raw_json : "{}", .job_id = job_id};
+        struct store_event se = {.object = e->object,
+                                 .entry_id = e->entry_id,
+                                 .kind = meta_event_kind_name(e->kind),
+                                 .channel = e->channel,
+                                 .key = e->key,
+                                 .sender_id = e->sender_id,
+                                 .recipient_id = e->recipient_id,
+                                 .mid = e->mid,
+                                 .ts_ms = e->ts_ms,
+                                 .raw_json = e->raw_json ? e->raw_json : "{}",
+                                 .job_id = job_id};
         int64_t id;
         rc = store_event_insert(s, &se, now, &id);
         if (rc == ERR_CONFLICT) {
@@ -139,9 +145,8 @@ static void run_job(struct worker *w, const struct store_job *job)
     if (!fn)
         reason = "no handler for this job kind";
     bool permanent = rc == ERR_INVALID || rc == ERR_TOO_LARGE; /* retrying cannot help */
-    enum err settle = permanent
-                          ? queue_bury(q, w->store, job, reason ? reason : "invalid")
-                          : queue_retry(q, w->store, job, reason ? reason : err_name(rc));
+    enum err settle = permanent ? queue_bury(q, w->store, job, reason ? reason : "invalid")
+                                : queue_retry(q, w->store, job, reason ? reason : err_name(rc));
     if (settle != ERR_OK)
         log_warn("job.settle_failed", LOG_INT("job", job->id), LOG_ERR(settle));
 }
@@ -194,8 +199,8 @@ static void *worker_main(void *arg)
         arena_init(&a);
         struct store_job jobs[CLAIM_BATCH];
         size_t n = 0;
-        enum err rc = queue_claim(w->in->queue, w->store, kinds, N_KINDS, CLAIM_BATCH, LEASE_MS,
-                                  &a, jobs, &n);
+        enum err rc = queue_claim(w->in->queue, w->store, kinds, N_KINDS, CLAIM_BATCH, LEASE_MS, &a,
+                                  jobs, &n);
         if (rc != ERR_OK && rc != ERR_AGAIN)
             log_warn("job.claim_failed", LOG_ERR(rc));
         run_batch(w, jobs, n);
@@ -209,12 +214,12 @@ static void *worker_main(void *arg)
 
 enum err inbox_start(const struct inbox_opts *o, struct inbox **out)
 {
-    m_events_new = metrics_counter("switchboard_events_total",
-                                   "Inbound events parsed from deliveries, by result",
-                                   "result=\"stored\"");
-    m_events_dup = metrics_counter("switchboard_events_total",
-                                   "Inbound events parsed from deliveries, by result",
-                                   "result=\"duplicate\"");
+    m_events_new =
+        metrics_counter("switchboard_events_total",
+                        "Inbound events parsed from deliveries, by result", "result=\"stored\"");
+    m_events_dup =
+        metrics_counter("switchboard_events_total",
+                        "Inbound events parsed from deliveries, by result", "result=\"duplicate\"");
     struct inbox *in = xcalloc(1, sizeof *in);
     in->queue = o->queue;
     in->workers = xcalloc((size_t)o->workers, sizeof *in->workers);

@@ -42,8 +42,8 @@ static void register_metrics(void)
     m_dead_letter = metrics_counter(METRIC_RECEIVED, help, "result=\"dead_letter\"");
     m_failed = metrics_counter(METRIC_RECEIVED, help, "result=\"failed\"");
     m_ack_seconds = metrics_histogram("switchboard_webhook_ack_seconds",
-                                      "Time from a complete webhook body to its answer",
-                                      ack_bounds, sizeof ack_bounds / sizeof ack_bounds[0]);
+                                      "Time from a complete webhook body to its answer", ack_bounds,
+                                      sizeof ack_bounds / sizeof ack_bounds[0]);
 }
 
 enum err meta_ingest_new(const struct meta_ingest_opts *o, struct meta_ingest **out)
@@ -78,8 +78,8 @@ void meta_webhook_verify(struct http_req *req, void *ctx)
     const char *token = http_req_query(req, "hub.verify_token");
     const char *challenge = http_req_query(req, "hub.challenge");
     size_t want = strlen(in->verify_token);
-    bool ok = mode && strcmp(mode, "subscribe") == 0 && token && want &&
-              strlen(token) == want && crypto_equal(token, in->verify_token, want);
+    bool ok = mode && strcmp(mode, "subscribe") == 0 && token && want && strlen(token) == want &&
+              crypto_equal(token, in->verify_token, want);
     if (!ok) {
         log_info("webhook.verify_rejected", LOG_BOOL("token_present", token != NULL));
         http_reply_text(req, 403, "forbidden\n");

@@ -66,8 +66,8 @@ static const char *nested_id(struct arena *a, const json_t *obj, const char *mem
     return json_get_id(a, json_object_get(obj, member), "id");
 }
 
-static struct meta_event *new_event(struct pctx *c, enum meta_event_kind kind,
-                                    const char *channel, const json_t *item)
+static struct meta_event *new_event(struct pctx *c, enum meta_event_kind kind, const char *channel,
+                                    const json_t *item)
 {
     if (c->d->n_events == c->cap) {
         if (c->cap >= META_MAX_EVENTS) {
@@ -179,8 +179,8 @@ static void parse_message(struct pctx *c, struct meta_event *e, const json_t *m)
     else if (e->is_echo)
         e->kind = META_EV_ECHO;
     if (e->mid)
-        e->key = arena_printf(c->a, "%s:%s", e->kind == META_EV_MESSAGE_DELETED ? "del" : "mid",
-                              e->mid);
+        e->key =
+            arena_printf(c->a, "%s:%s", e->kind == META_EV_MESSAGE_DELETED ? "del" : "mid", e->mid);
 }
 
 static void parse_reaction(struct pctx *c, struct meta_event *e, const json_t *r)

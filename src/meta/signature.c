@@ -22,9 +22,8 @@ enum err meta_parse_signature_header(const char *value, size_t len,
     return ERR_OK;
 }
 
-enum err meta_verify_signature_keyed(const struct crypto_hmac *key, const void *body,
-                                     size_t len, const char *header,
-                                     unsigned char mac_out[META_SIGNATURE_LEN])
+enum err meta_verify_signature_keyed(const struct crypto_hmac *key, const void *body, size_t len,
+                                     const char *header, unsigned char mac_out[META_SIGNATURE_LEN])
 {
     unsigned char want[META_SIGNATURE_LEN], mac[META_SIGNATURE_LEN];
     if (!key || !header || meta_parse_signature_header(header, strlen(header), want) != ERR_OK)

@@ -161,8 +161,7 @@ static void wake_reader(struct journal *j)
 }
 
 /* Appends to s while holding its lock; false when s is sealed (the caller opens another). */
-static bool append_to(struct journal *j, struct seg *s, const void *rec, size_t len,
-                      enum err *rc)
+static bool append_to(struct journal *j, struct seg *s, const void *rec, size_t len, enum err *rc)
 {
     pthread_mutex_lock(&s->mu);
     uint64_t at = atomic_load(&s->committed);

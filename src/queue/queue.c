@@ -9,32 +9,32 @@
  */
 #include "queue/queue.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "core/clock.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "queue/journal.h"
 
-#define LOAD_BATCH_MAX     512
-#define LOAD_TRIES         20
-#define MAX_SEGMENTS       1024
-#define MAX_OFFSETS        1024
-#define LOADER_IDLE_MS     100
-#define LOADER_NICE        10
-#define BACKOFF_BASE_MS    1000LL
-#define BACKOFF_MAX_MS     (3600LL * 1000)
+#define LOAD_BATCH_MAX  512
+#define LOAD_TRIES      20
+#define MAX_SEGMENTS    1024
+#define MAX_OFFSETS     1024
+#define LOADER_IDLE_MS  100
+#define LOADER_NICE     10
+#define BACKOFF_BASE_MS 1000LL
+#define BACKOFF_MAX_MS  (3600LL * 1000)
 
 enum rec_type { REC_JOB = 1, REC_DEAD_LETTER = 2 };
 
@@ -183,8 +183,8 @@ static void forget_offset(struct queue *q, const char *segment)
         if (strcmp(q->offsets[i].segment, segment) == 0) {
             size_t last = --q->n_offsets;
             memcpy(q->offset_names[i], q->offset_names[last], sizeof q->offset_names[i]);
-            q->offsets[i] = (struct store_journal_offset){q->offset_names[i],
-                                                          q->offsets[last].offset};
+            q->offsets[i] =
+                (struct store_journal_offset){q->offset_names[i], q->offsets[last].offset};
             return;
         }
 }
@@ -217,8 +217,8 @@ static enum err store_batch(struct queue *q, struct batch *b, const char *segmen
         const struct store_job_new *j = &b->items[i].job;
         int64_t id = 0;
         if (b->items[i].type == REC_DEAD_LETTER)
-            rc = store_dead_letter_add(q->lstore, j->kind, NULL, j->key, j->payload,
-                                       j->payload_len, now);
+            rc = store_dead_letter_add(q->lstore, j->kind, NULL, j->key, j->payload, j->payload_len,
+                                       now);
         else if ((rc = store_jobs_insert(q->lstore, j, 1, now, &id)) == ERR_OK && !id)
             (*n_dups)++;
     }
@@ -243,8 +243,8 @@ static bool load_segment(struct queue *q, struct journal_segment *seg, struct ba
     uint64_t next = seg->offset;
     bool at_end = false, corrupt = false;
     b->n = 0;
-    enum err rc = journal_read(q->journal, seg, LOAD_BATCH_MAX, collect, b, &next, &at_end,
-                               &corrupt);
+    enum err rc =
+        journal_read(q->journal, seg, LOAD_BATCH_MAX, collect, b, &next, &at_end, &corrupt);
     if (rc == ERR_OK && next != seg->offset) {
         size_t dups = 0;
         rc = ERR_AGAIN;
@@ -380,14 +380,17 @@ void queue_free(struct queue *q)
     free(q);
 }
 
-enum err queue_enqueue(struct queue *q, struct store *s, const struct queue_job *job,
-                       int64_t *id)
+enum err queue_enqueue(struct queue *q, struct store *s, const struct queue_job *job, int64_t *id)
 {
     int64_t now = clock_now_ms();
-    struct store_job_new j = {
-        .kind = job->kind, .key = job->key, .dedupe = job->dedupe, .payload = job->payload,
-        .payload_len = job->payload_len, .run_at_ms = job->run_at_ms ? job->run_at_ms : now,
-        .max_attempts = job->max_attempts > 0 ? job->max_attempts : q->default_max_attempts};
+    struct store_job_new j = {.kind = job->kind,
+                              .key = job->key,
+                              .dedupe = job->dedupe,
+                              .payload = job->payload,
+                              .payload_len = job->payload_len,
+                              .run_at_ms = job->run_at_ms ? job->run_at_ms : now,
+                              .max_attempts = job->max_attempts > 0 ? job->max_attempts
+                                                                    : q->default_max_attempts};
     enum err rc = store_jobs_insert(s, &j, 1, now, id);
     if (rc == ERR_OK)
         queue_notify(q);
@@ -495,8 +498,8 @@ enum err queue_claim(struct queue *q, struct store *s, const char *const *kinds,
 {
     int64_t now = clock_now_ms();
     size_t n = 0;
-    enum err rc = store_jobs_claim(s, kinds, n_kinds, now, lease_ms, queue_owner(), max, a, out,
-                                   &n);
+    enum err rc =
+        store_jobs_claim(s, kinds, n_kinds, now, lease_ms, queue_owner(), max, a, out, &n);
     *n_out = 0;
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
         /* Claimed more often than allowed: it kept losing its lease (a crash or a hang
@@ -504,8 +507,7 @@ enum err queue_claim(struct queue *q, struct store *s, const char *const *kinds,
         if (out[i].attempts > out[i].max_attempts) {
             log_warn("queue.lease_exhausted", LOG_INT("job", out[i].id),
                      LOG_STR("kind", out[i].kind), LOG_INT("attempts", out[i].attempts));
-            rc = store_job_bury(s, out[i].id, queue_owner(), "lease expired too many times",
-                                now);
+            rc = store_job_bury(s, out[i].id, queue_owner(), "lease expired too many times", now);
             continue;
         }
         out[(*n_out)++] = out[i];

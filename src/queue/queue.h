@@ -27,8 +27,8 @@ struct queue_job {
     const char *dedupe; /* enqueueing the same dedupe key again is a no-op; NULL = never */
     const void *payload;
     size_t payload_len;
-    int64_t run_at_ms;  /* 0 = now */
-    int max_attempts;   /* 0 = the queue's default (SB_QUEUE_MAX_ATTEMPTS) */
+    int64_t run_at_ms; /* 0 = now */
+    int max_attempts;  /* 0 = the queue's default (SB_QUEUE_MAX_ATTEMPTS) */
 };
 
 /* Starts the queue and its loader thread (own store connection; journal in
@@ -50,8 +50,8 @@ MUST_USE enum err queue_enqueue(struct queue *q, struct store *s, const struct q
  * stored). Safe from any thread. */
 MUST_USE enum err queue_submit(struct queue *q, const struct queue_job *job);
 /* Same, for a dead letter (source "webhook": a body we acknowledge but cannot use). */
-MUST_USE enum err queue_submit_dead_letter(struct queue *q, const char *source,
-                                           const char *reason, const void *payload, size_t len);
+MUST_USE enum err queue_submit_dead_letter(struct queue *q, const char *source, const char *reason,
+                                           const void *payload, size_t len);
 
 /* Claims up to max jobs of the given kinds for lease_ms. Jobs come back in the arena. A job
  * whose lease expired too often (a crash loop) is dead-lettered instead of returned. */

@@ -218,8 +218,8 @@ enum err demo_run(struct config *cfg, const sigset_t *stop_signals)
     show_metrics(base);
     printf("\nStill serving at %s: /healthz, /readyz, /metrics, /webhooks/meta "
            "(verify token: %s). Ctrl-C stops it.\n",
-           cfg->public_url, strcmp(cfg->meta_verify_token, DEMO_TOKEN) == 0 ? DEMO_TOKEN
-                                                                            : "as configured");
+           cfg->public_url,
+           strcmp(cfg->meta_verify_token, DEMO_TOKEN) == 0 ? DEMO_TOKEN : "as configured");
     fflush(stdout);
     int sig = 0;
     while (sigwait(stop_signals, &sig) != 0) {

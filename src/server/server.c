@@ -49,8 +49,8 @@ enum err server_parse_role(const char *s, unsigned *roles)
     return ERR_INVALID;
 }
 
-static void add_route(struct server *r, unsigned methods, const char *pattern,
-                      http_handler_fn *fn, void *ctx, size_t max_body)
+static void add_route(struct server *r, unsigned methods, const char *pattern, http_handler_fn *fn,
+                      void *ctx, size_t max_body)
 {
     r->routes[r->n_routes++] = (struct http_route){methods, pattern, fn, ctx, max_body};
 }
@@ -71,15 +71,18 @@ static enum err start_http(struct server *r, const struct config *cfg, unsigned 
     add_route(r, HTTP_GET, "/healthz", ops_healthz, r->ops, 0);
     add_route(r, HTTP_GET, "/readyz", ops_readyz, r->ops, 0);
     add_route(r, HTTP_GET, "/metrics", ops_metrics, r->ops, 0);
-    struct http_server_opts ho = {.host = cfg->listen_host, .port = cfg->listen_port,
-                                  .threads = (int)cfg->http_threads, .idle_timeout_s = 60};
+    struct http_server_opts ho = {.host = cfg->listen_host,
+                                  .port = cfg->listen_port,
+                                  .threads = (int)cfg->http_threads,
+                                  .idle_timeout_s = 60};
     return http_server_start(&ho, r->routes, r->n_routes, &r->http);
 }
 
 static enum err start(struct server *r, const struct config *cfg, unsigned roles)
 {
     r->cfg = cfg;
-    r->so = (struct store_opts){.data_dir = cfg->data_dir, .database_url = cfg->database_url,
+    r->so = (struct store_opts){.data_dir = cfg->data_dir,
+                                .database_url = cfg->database_url,
                                 .sync_full = strcmp(cfg->db_sync, "full") == 0};
     enum err rc = store_open(&r->so, &r->main_store);
     if (rc == ERR_OK)

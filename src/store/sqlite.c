@@ -159,8 +159,8 @@ static sqlite3_stmt *cached(struct sqlite_store *s, const char *sql)
         if (s->exec_cache[i].st && strcmp(s->exec_cache[i].sql, sql) == 0)
             return s->exec_cache[i].st;
         if (!s->exec_cache[i].st) {
-            if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                   &s->exec_cache[i].st, NULL) != SQLITE_OK)
+            if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->exec_cache[i].st,
+                                   NULL) != SQLITE_OK)
                 return NULL;
             snprintf(s->exec_cache[i].sql, sizeof s->exec_cache[i].sql, "%s", sql);
             return s->exec_cache[i].st;
@@ -273,9 +273,8 @@ enum err store_sqlite_open(const struct store_opts *opts, struct store **out)
     if (!s)
         return ERR_INTERNAL;
     s->base.ops = &sqlite_ops;
-    int src = sqlite3_open_v2(path, &s->db,
-                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                              NULL);
+    int src = sqlite3_open_v2(
+        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (src == SQLITE_OK)
         src = sqlite3_busy_handler(s->db, on_busy, NULL);
     if (src != SQLITE_OK) {
@@ -302,9 +301,8 @@ enum err sqlite_schema_version(struct store *base, int *version)
 {
     struct sqlite_store *s = (struct sqlite_store *)base;
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK) { /* no table yet: a new database */
         *version = 0;
         return ERR_OK;

@@ -77,8 +77,8 @@ enum err sqlite_job_retry(struct store *base, int64_t id, const char *owner, int
 enum err sqlite_job_extend(struct store *base, int64_t id, const char *owner, int64_t until_ms);
 enum err sqlite_job_bury(struct store *base, int64_t id, const char *owner, const char *reason,
                          int64_t now_ms);
-enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out,
-                                  size_t max, size_t *n_out);
+enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out, size_t max,
+                                  size_t *n_out);
 enum err sqlite_jobs_release_owner(struct store *base, const char *owner, int64_t now_ms,
                                    int64_t *n);
 enum err sqlite_jobs_prune(struct store *base, int64_t cutoff_ms, int64_t *n);

@@ -231,9 +231,8 @@ enum err sqlite_job_bury(struct store *base, int64_t id, const char *owner, cons
 typedef void row_fn(sqlite3_stmt *st, struct arena *a, void *out, size_t i);
 
 /* Runs a listing statement whose only parameter (?1) is the row limit, calling fn per row. */
-static enum err list_rows(struct sqlite_store *s, enum sqlite_stmt id, size_t max,
-                          struct arena *a, row_fn *fn, void *out, size_t *n_out,
-                          const char *what)
+static enum err list_rows(struct sqlite_store *s, enum sqlite_stmt id, size_t max, struct arena *a,
+                          row_fn *fn, void *out, size_t *n_out, const char *what)
 {
     *n_out = 0;
     sqlite3_stmt *st = sqlite_stmt(s, id);
@@ -255,8 +254,8 @@ static void owner_row(sqlite3_stmt *st, struct arena *a, void *out, size_t i)
     ((const char **)out)[i] = col_text(a, st, 0);
 }
 
-enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out,
-                                  size_t max, size_t *n_out)
+enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out, size_t max,
+                                  size_t *n_out)
 {
     return list_rows(SQ(base), Q_JOB_OWNERS, max, a, owner_row, out, n_out, "lease_owners");
 }
@@ -294,8 +293,8 @@ static enum err int_row(struct sqlite_store *s, sqlite3_stmt *st, int64_t *out, 
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         for (int i = 0; i < n; i++)
-            out[i] = sqlite3_column_type(st, i) == SQLITE_NULL ? INT64_MAX
-                                                                : sqlite3_column_int64(st, i);
+            out[i] =
+                sqlite3_column_type(st, i) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, i);
     enum err e = rc == SQLITE_ROW    ? ERR_OK
                  : rc == SQLITE_DONE ? ERR_NOT_FOUND /* an aggregate always has a row */
                                      : sqlite_err(s, rc, what);
@@ -332,8 +331,7 @@ enum err sqlite_jobs_next_due(struct store *base, int64_t *run_at_ms)
 }
 
 enum err sqlite_dead_letter_add(struct store *base, const char *source, const char *kind,
-                                const char *reason, const void *payload, size_t len,
-                                int64_t now_ms)
+                                const char *reason, const void *payload, size_t len, int64_t now_ms)
 {
     struct sqlite_store *s = SQ(base);
     sqlite3_stmt *st = sqlite_stmt(s, Q_DEAD_ADD);

@@ -18,12 +18,12 @@ static const char m1_core[] =
     "CREATE TABLE accounts ("
     "  id INTEGER PRIMARY KEY,"
     "  platform TEXT NOT NULL CHECK (platform IN ('messenger','instagram')),"
-    "  external_id TEXT NOT NULL,"          /* Page id or IG professional account id */
-    "  page_id TEXT,"                       /* the Page an IG account is linked to */
+    "  external_id TEXT NOT NULL," /* Page id or IG professional account id */
+    "  page_id TEXT,"              /* the Page an IG account is linked to */
     "  name TEXT, username TEXT, picture_url TEXT,"
-    "  token_enc BLOB,"                     /* AES-256-GCM(nonce|ct|tag), AAD = account id */
+    "  token_enc BLOB," /* AES-256-GCM(nonce|ct|tag), AAD = account id */
     "  token_expires_at INTEGER,"
-    "  user_id TEXT,"                       /* app-scoped id of the admin who connected it */
+    "  user_id TEXT," /* app-scoped id of the admin who connected it */
     "  scopes TEXT,"
     "  status TEXT NOT NULL DEFAULT 'active'"
     "    CHECK (status IN ('active','needs_reconnect','revoked')),"
@@ -35,9 +35,9 @@ static const char m1_core[] =
     "CREATE TABLE contacts ("
     "  id INTEGER PRIMARY KEY,"
     "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  scoped_id TEXT NOT NULL,"            /* PSID or IGSID */
+    "  scoped_id TEXT NOT NULL," /* PSID or IGSID */
     "  name TEXT, username TEXT, picture_url TEXT,"
-    "  user_id TEXT,"                       /* app-scoped id, when known (data deletion) */
+    "  user_id TEXT," /* app-scoped id, when known (data deletion) */
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
     "  UNIQUE (account_id, scoped_id));"
     "CREATE INDEX contacts_user ON contacts(user_id) WHERE user_id IS NOT NULL;"
@@ -46,7 +46,7 @@ static const char m1_core[] =
     "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
     "  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
     "  mode TEXT NOT NULL DEFAULT 'ai' CHECK (mode IN ('ai','human','paused')),"
-    "  last_customer_at INTEGER,"           /* the 24-hour / 7-day window clock */
+    "  last_customer_at INTEGER," /* the 24-hour / 7-day window clock */
     "  last_message_at INTEGER,"
     "  handoff_reason TEXT, handoff_at INTEGER,"
     "  assigned_operator_id INTEGER,"
@@ -61,12 +61,12 @@ static const char m1_core[] =
     "  direction TEXT NOT NULL CHECK (direction IN ('in','out')),"
     "  author TEXT NOT NULL CHECK (author IN ('customer','ai','human','business','system')),"
     "  operator_id INTEGER,"
-    "  mid TEXT,"                           /* Meta's message id, <= 512 bytes */
-    "  text TEXT, attachments TEXT, reply_to TEXT, meta TEXT,"  /* JSON where structured */
-    "  status TEXT NOT NULL,"               /* received|queued|sending|sent|failed|deleted */
+    "  mid TEXT,"                                              /* Meta's message id, <= 512 bytes */
+    "  text TEXT, attachments TEXT, reply_to TEXT, meta TEXT," /* JSON where structured */
+    "  status TEXT NOT NULL," /* received|queued|sending|sent|failed|deleted */
     "  messaging_type TEXT, tag TEXT,"
     "  error_code INTEGER, error_subcode INTEGER, error_message TEXT,"
-    "  meta_ts INTEGER,"                    /* Meta's timestamp for the message */
+    "  meta_ts INTEGER," /* Meta's timestamp for the message */
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
     "CREATE UNIQUE INDEX messages_mid ON messages(conversation_id, mid) WHERE mid IS NOT NULL;"
     "CREATE INDEX messages_conv ON messages(conversation_id, id);"
@@ -91,18 +91,18 @@ static const char m1_core[] =
     "CREATE INDEX jobs_done ON jobs(updated_at) WHERE state IN ('done','dead');"
     "CREATE TABLE dead_letters ("
     "  id INTEGER PRIMARY KEY,"
-    "  source TEXT NOT NULL,"               /* 'webhook' (unparseable body) or 'job' */
+    "  source TEXT NOT NULL," /* 'webhook' (unparseable body) or 'job' */
     "  kind TEXT, reason TEXT NOT NULL, payload BLOB, attempts INTEGER NOT NULL DEFAULT 0,"
     "  job_id INTEGER, created_at INTEGER NOT NULL);";
 
 static const char m2_people_content[] =
     "CREATE TABLE operators ("
     "  id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
-    "  password_hash TEXT NOT NULL,"        /* argon2id, libsodium's encoded form */
+    "  password_hash TEXT NOT NULL," /* argon2id, libsodium's encoded form */
     "  role TEXT NOT NULL CHECK (role IN ('admin','agent')),"
     "  created_at INTEGER NOT NULL, disabled_at INTEGER);"
     "CREATE TABLE sessions ("
-    "  id TEXT PRIMARY KEY,"                /* SHA-256 of the cookie value */
+    "  id TEXT PRIMARY KEY," /* SHA-256 of the cookie value */
     "  operator_id INTEGER NOT NULL REFERENCES operators(id) ON DELETE CASCADE,"
     "  csrf TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
     "  last_seen_at INTEGER NOT NULL);"
@@ -116,7 +116,7 @@ static const char m2_people_content[] =
     "  code TEXT PRIMARY KEY, user_id TEXT NOT NULL, kind TEXT NOT NULL,"
     "  status TEXT NOT NULL, detail TEXT, created_at INTEGER NOT NULL, completed_at INTEGER);"
     "CREATE TABLE media ("
-    "  id TEXT PRIMARY KEY,"                /* unguessable, served at /media/{id}.jpg */
+    "  id TEXT PRIMARY KEY," /* unguessable, served at /media/{id}.jpg */
     "  sha256 TEXT NOT NULL UNIQUE, path TEXT NOT NULL, bytes INTEGER NOT NULL,"
     "  width INTEGER, height INTEGER, created_at INTEGER NOT NULL, expires_at INTEGER);"
     "CREATE TABLE posts ("
@@ -124,7 +124,7 @@ static const char m2_people_content[] =
     "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
     "  state TEXT NOT NULL CHECK (state IN ('scheduled','deferred','publishing','published',"
     "    'failed')),"
-    "  step TEXT,"                          /* within publishing: fit, container, poll, publish */
+    "  step TEXT," /* within publishing: fit, container, poll, publish */
     "  caption TEXT NOT NULL DEFAULT '', fit TEXT NOT NULL DEFAULT 'pad',"
     "  scheduled_at INTEGER NOT NULL, deferred_until INTEGER,"
     "  container_id TEXT, media_id TEXT, permalink TEXT, reason TEXT,"
@@ -156,8 +156,8 @@ static const char m2_people_content[] =
 
 static const char m3_journal[] =
     "CREATE TABLE journal_offsets ("
-    "  segment TEXT PRIMARY KEY,"            /* intake journal segment file name */
-    "  offset INTEGER NOT NULL);";           /* bytes already moved into jobs */
+    "  segment TEXT PRIMARY KEY,"  /* intake journal segment file name */
+    "  offset INTEGER NOT NULL);"; /* bytes already moved into jobs */
 
 const struct sqlite_migration sqlite_migrations[] = {
     {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},

@@ -93,9 +93,9 @@ enum err store_jobs_insert(struct store *s, const struct store_job_new *jobs, si
     return s->ops->jobs_insert(s, jobs, n, now_ms, ids);
 }
 
-enum err store_jobs_claim(struct store *s, const char *const *kinds, size_t n_kinds,
-                          int64_t now_ms, int64_t lease_ms, const char *owner, size_t max,
-                          struct arena *a, struct store_job *out, size_t *n_out)
+enum err store_jobs_claim(struct store *s, const char *const *kinds, size_t n_kinds, int64_t now_ms,
+                          int64_t lease_ms, const char *owner, size_t max, struct arena *a,
+                          struct store_job *out, size_t *n_out)
 {
     return s->ops->jobs_claim(s, kinds, n_kinds, now_ms, lease_ms, owner, max, a, out, n_out);
 }
@@ -148,8 +148,8 @@ enum err store_jobs_next_due(struct store *s, int64_t *run_at_ms)
     return s->ops->jobs_next_due(s, run_at_ms);
 }
 
-enum err store_journal_offsets(struct store *s, struct arena *a,
-                               struct store_journal_offset *out, size_t max, size_t *n_out)
+enum err store_journal_offsets(struct store *s, struct arena *a, struct store_journal_offset *out,
+                               size_t max, size_t *n_out)
 {
     return s->ops->journal_offsets(s, a, out, max, n_out);
 }
@@ -160,8 +160,7 @@ enum err store_journal_offset_set(struct store *s, const char *segment, int64_t 
 }
 
 enum err store_dead_letter_add(struct store *s, const char *source, const char *kind,
-                               const char *reason, const void *payload, size_t len,
-                               int64_t now_ms)
+                               const char *reason, const void *payload, size_t len, int64_t now_ms)
 {
     return s->ops->dead_letter_add(s, source, kind, reason, payload, len, now_ms);
 }
@@ -183,8 +182,8 @@ enum err store_events_count(struct store *s, int64_t *n)
     return s->ops->events_count(s, n);
 }
 
-enum err store_events_recent(struct store *s, size_t max, struct arena *a,
-                             struct store_event *out, size_t *n_out)
+enum err store_events_recent(struct store *s, size_t max, struct arena *a, struct store_event *out,
+                             size_t *n_out)
 {
     return s->ops->events_recent(s, max, a, out, n_out);
 }

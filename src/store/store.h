@@ -73,18 +73,17 @@ MUST_USE enum err store_jobs_insert(struct store *s, const struct store_job_new 
  * due, or running with an expired lease; never a job whose key has an earlier unfinished job.
  * Each claimed job's attempts is incremented and its lease set to now+lease_ms for owner. */
 MUST_USE enum err store_jobs_claim(struct store *s, const char *const *kinds, size_t n_kinds,
-                                   int64_t now_ms, int64_t lease_ms, const char *owner,
-                                   size_t max, struct arena *a, struct store_job *out,
-                                   size_t *n_out);
+                                   int64_t now_ms, int64_t lease_ms, const char *owner, size_t max,
+                                   struct arena *a, struct store_job *out, size_t *n_out);
 /* The following apply only while owner still holds the lease; otherwise ERR_CONFLICT. */
 MUST_USE enum err store_job_ack(struct store *s, int64_t id, const char *owner, int64_t now_ms);
-MUST_USE enum err store_job_retry(struct store *s, int64_t id, const char *owner,
-                                  int64_t run_at_ms, const char *error);
+MUST_USE enum err store_job_retry(struct store *s, int64_t id, const char *owner, int64_t run_at_ms,
+                                  const char *error);
 MUST_USE enum err store_job_extend(struct store *s, int64_t id, const char *owner,
                                    int64_t lease_until_ms);
 /* Moves the job to the dead letters with its payload and reason. */
-MUST_USE enum err store_job_bury(struct store *s, int64_t id, const char *owner,
-                                 const char *reason, int64_t now_ms);
+MUST_USE enum err store_job_bury(struct store *s, int64_t id, const char *owner, const char *reason,
+                                 int64_t now_ms);
 /* The distinct lease owners of running jobs (strings in the arena), at most max. */
 MUST_USE enum err store_jobs_lease_owners(struct store *s, struct arena *a, const char **out,
                                           size_t max, size_t *n_out);
@@ -99,7 +98,7 @@ struct store_queue_stats {
     int64_t ready;   /* due now */
     int64_t delayed; /* waiting for run_at (backoff, schedules) */
     int64_t running;
-    int64_t dead;    /* rows in dead_letters */
+    int64_t dead; /* rows in dead_letters */
 };
 MUST_USE enum err store_queue_stats(struct store *s, int64_t now_ms, struct store_queue_stats *st);
 /* The earliest run_at among ready jobs, or INT64_MAX when none. */
@@ -116,8 +115,7 @@ MUST_USE enum err store_journal_offsets(struct store *s, struct arena *a,
                                         struct store_journal_offset *out, size_t max,
                                         size_t *n_out);
 /* Upserts the segment's offset; a negative offset forgets the segment. */
-MUST_USE enum err store_journal_offset_set(struct store *s, const char *segment,
-                                           int64_t offset);
+MUST_USE enum err store_journal_offset_set(struct store *s, const char *segment, int64_t offset);
 
 /* ---- dead letters ---- */
 
@@ -152,8 +150,8 @@ struct store_event {
 };
 
 /* Inserts the event; ERR_CONFLICT (and *id untouched) when its key was seen before. */
-MUST_USE enum err store_event_insert(struct store *s, const struct store_event *ev,
-                                     int64_t now_ms, int64_t *id);
+MUST_USE enum err store_event_insert(struct store *s, const struct store_event *ev, int64_t now_ms,
+                                     int64_t *id);
 MUST_USE enum err store_events_count(struct store *s, int64_t *n);
 /* The newest max events, oldest first (strings in the arena). */
 MUST_USE enum err store_events_recent(struct store *s, size_t max, struct arena *a,

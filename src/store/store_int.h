@@ -27,15 +27,14 @@ struct store_ops {
     enum err (*job_extend)(struct store *s, int64_t id, const char *owner, int64_t until_ms);
     enum err (*job_bury)(struct store *s, int64_t id, const char *owner, const char *reason,
                          int64_t now_ms);
-    enum err (*jobs_lease_owners)(struct store *s, struct arena *a, const char **out,
-                                  size_t max, size_t *n_out);
-    enum err (*jobs_release_owner)(struct store *s, const char *owner, int64_t now_ms,
-                                   int64_t *n);
+    enum err (*jobs_lease_owners)(struct store *s, struct arena *a, const char **out, size_t max,
+                                  size_t *n_out);
+    enum err (*jobs_release_owner)(struct store *s, const char *owner, int64_t now_ms, int64_t *n);
     enum err (*jobs_prune)(struct store *s, int64_t cutoff_ms, int64_t *n);
     enum err (*queue_stats)(struct store *s, int64_t now_ms, struct store_queue_stats *st);
     enum err (*jobs_next_due)(struct store *s, int64_t *run_at_ms);
-    enum err (*journal_offsets)(struct store *s, struct arena *a,
-                                struct store_journal_offset *out, size_t max, size_t *n_out);
+    enum err (*journal_offsets)(struct store *s, struct arena *a, struct store_journal_offset *out,
+                                size_t max, size_t *n_out);
     enum err (*journal_offset_set)(struct store *s, const char *segment, int64_t offset);
     enum err (*dead_letter_add)(struct store *s, const char *source, const char *kind,
                                 const char *reason, const void *payload, size_t len,
@@ -45,8 +44,8 @@ struct store_ops {
     enum err (*event_insert)(struct store *s, const struct store_event *ev, int64_t now_ms,
                              int64_t *id);
     enum err (*events_count)(struct store *s, int64_t *n);
-    enum err (*events_recent)(struct store *s, size_t max, struct arena *a,
-                              struct store_event *out, size_t *n_out);
+    enum err (*events_recent)(struct store *s, size_t max, struct arena *a, struct store_event *out,
+                              size_t *n_out);
 };
 
 struct store {

@@ -7,15 +7,16 @@
 #ifndef SB_TESTUTIL_H
 #define SB_TESTUTIL_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h> /* after the headers it needs, in its own block so sorting keeps it last */
 
 /* Whole file, NUL-terminated; NULL if unreadable. Free with free(). */
 static inline char *tu_read_file(const char *path, size_t *len)

@@ -9,14 +9,35 @@
 
 static void unset_all(void)
 {
-    static const char *const keys[] = {
-        "SB_LISTEN", "SB_PUBLIC_URL", "SB_DATA_DIR", "SB_DATABASE_URL", "SB_REDIS_URL",
-        "SB_META_APP_ID", "SB_META_APP_SECRET", "SB_META_VERIFY_TOKEN", "SB_META_GRAPH_URL",
-        "SB_META_GRAPH_VERSION", "SB_META_OAUTH_URL", "SB_LLM_URL", "SB_LLM_MODEL",
-        "SB_LLM_API_KEY", "SB_EMBED_URL", "SB_EMBED_MODEL", "SB_IMAGE_URL", "SB_IMAGE_MODEL",
-        "SB_MASTER_KEY", "SB_BUSINESS_NAME", "SB_KB_DIR", "SB_TOOLS_FILE", "SB_LOG_LEVEL",
-        "SB_DB_SYNC", "SB_WEBHOOK_MAX_BYTES", "SB_HTTP_THREADS", "SB_WORKERS",
-        "SB_QUEUE_MAX_ATTEMPTS", "SB_SHUTDOWN_GRACE_MS"};
+    static const char *const keys[] = {"SB_LISTEN",
+                                       "SB_PUBLIC_URL",
+                                       "SB_DATA_DIR",
+                                       "SB_DATABASE_URL",
+                                       "SB_REDIS_URL",
+                                       "SB_META_APP_ID",
+                                       "SB_META_APP_SECRET",
+                                       "SB_META_VERIFY_TOKEN",
+                                       "SB_META_GRAPH_URL",
+                                       "SB_META_GRAPH_VERSION",
+                                       "SB_META_OAUTH_URL",
+                                       "SB_LLM_URL",
+                                       "SB_LLM_MODEL",
+                                       "SB_LLM_API_KEY",
+                                       "SB_EMBED_URL",
+                                       "SB_EMBED_MODEL",
+                                       "SB_IMAGE_URL",
+                                       "SB_IMAGE_MODEL",
+                                       "SB_MASTER_KEY",
+                                       "SB_BUSINESS_NAME",
+                                       "SB_KB_DIR",
+                                       "SB_TOOLS_FILE",
+                                       "SB_LOG_LEVEL",
+                                       "SB_DB_SYNC",
+                                       "SB_WEBHOOK_MAX_BYTES",
+                                       "SB_HTTP_THREADS",
+                                       "SB_WORKERS",
+                                       "SB_QUEUE_MAX_ATTEMPTS",
+                                       "SB_SHUTDOWN_GRACE_MS"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         unsetenv(keys[i]);
 }
@@ -59,9 +80,10 @@ static void test_file_syntax_and_env_wins(void **state)
     unset_all();
     struct config c;
     struct config_error e;
-    const char *text = "# a comment\n\n  SB_LISTEN = 0.0.0.0:9000  \n"
-                       "export SB_BUSINESS_NAME=\"Acme Shoes\"\nSB_PUBLIC_URL='https://x.example/'\n"
-                       "SB_WORKERS=7\r\nSB_META_APP_SECRET=from-file\n";
+    const char *text =
+        "# a comment\n\n  SB_LISTEN = 0.0.0.0:9000  \n"
+        "export SB_BUSINESS_NAME=\"Acme Shoes\"\nSB_PUBLIC_URL='https://x.example/'\n"
+        "SB_WORKERS=7\r\nSB_META_APP_SECRET=from-file\n";
     setenv("SB_META_APP_SECRET", "from-env", 1);
     assert_int_equal(load_text(&c, text, &e), ERR_OK);
     assert_string_equal(c.listen_host, "0.0.0.0");
@@ -111,8 +133,8 @@ static void test_bad_values(void **state)
         if (load_text(&c, cases[i].text, &e) != ERR_INVALID)
             fail_msg("accepted: %s", cases[i].text);
         if (!strstr(e.msg, cases[i].must_mention))
-            fail_msg("message for '%s' does not name %s: %s", cases[i].text,
-                     cases[i].must_mention, e.msg);
+            fail_msg("message for '%s' does not name %s: %s", cases[i].text, cases[i].must_mention,
+                     e.msg);
         assert_null(strchr(e.msg, '\n')); /* one line */
         config_release(&c);
     }
@@ -164,9 +186,12 @@ static void test_missing_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_file_syntax_and_env_wins),
-        cmocka_unit_test(test_bad_values),        cmocka_unit_test(test_secrets_never_quoted),
-        cmocka_unit_test(test_valid_master_key_and_ipv6), cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_file_syntax_and_env_wins),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_secrets_never_quoted),
+        cmocka_unit_test(test_valid_master_key_and_ipv6),
+        cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,8 +30,7 @@ static void test_hmac_rfc4231(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unsigned char mac[32], mac2[32];
         char hex[65];
-        crypto_hmac_sha256(cases[i].key, cases[i].key_len, cases[i].msg, strlen(cases[i].msg),
-                           mac);
+        crypto_hmac_sha256(cases[i].key, cases[i].key_len, cases[i].msg, strlen(cases[i].msg), mac);
         hex_encode(mac, 32, hex);
         assert_string_equal(hex, want[i]);
         struct crypto_hmac *h = crypto_hmac_new(cases[i].key, cases[i].key_len);
@@ -62,9 +61,14 @@ static void test_base64_rfc4648(void **state)
     static const struct {
         const char *raw, *b64, *b64url;
     } cases[] = {
-        {"", "", ""},           {"f", "Zg==", "Zg"},           {"fo", "Zm8=", "Zm8"},
-        {"foo", "Zm9v", "Zm9v"}, {"foob", "Zm9vYg==", "Zm9vYg"}, {"fooba", "Zm9vYmE=", "Zm9vYmE"},
-        {"foobar", "Zm9vYmFy", "Zm9vYmFy"}, {"\xfb\xff", "+/8=", "-_8"},
+        {"", "", ""},
+        {"f", "Zg==", "Zg"},
+        {"fo", "Zm8=", "Zm8"},
+        {"foo", "Zm9v", "Zm9v"},
+        {"foob", "Zm9vYg==", "Zm9vYg"},
+        {"fooba", "Zm9vYmE=", "Zm9vYmE"},
+        {"foobar", "Zm9vYmFy", "Zm9vYmFy"},
+        {"\xfb\xff", "+/8=", "-_8"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char enc[32];
@@ -127,9 +131,9 @@ static void test_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hmac_rfc4231), cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_hmac_rfc4231),   cmocka_unit_test(test_hex),
         cmocka_unit_test(test_base64_rfc4648), cmocka_unit_test(test_equal),
-        cmocka_unit_test(test_crc32c),       cmocka_unit_test(test_random),
+        cmocka_unit_test(test_crc32c),         cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

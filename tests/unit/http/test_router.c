@@ -26,8 +26,8 @@ static void test_matching(void **state)
     static const struct {
         enum http_method m;
         const char *path;
-        int route;           /* index, or -1 */
-        bool path_matched;   /* for -1: 405 rather than 404 */
+        int route;         /* index, or -1 */
+        bool path_matched; /* for -1: 405 rather than 404 */
         const char *param, *value;
     } cases[] = {
         {HTTP_GET, "/webhooks/meta", 0, true, NULL, NULL},
@@ -67,10 +67,9 @@ static void test_status_table(void **state)
     static const struct {
         enum err rc;
         int status;
-    } cases[] = {{ERR_OK, 200},        {ERR_INVALID, 400}, {ERR_AUTH, 403},
-                 {ERR_NOT_FOUND, 404}, {ERR_CONFLICT, 409}, {ERR_TOO_LARGE, 413},
-                 {ERR_AGAIN, 503},     {ERR_IO, 503},      {ERR_UPSTREAM, 502},
-                 {ERR_INTERNAL, 500}};
+    } cases[] = {{ERR_OK, 200},       {ERR_INVALID, 400},   {ERR_AUTH, 403},  {ERR_NOT_FOUND, 404},
+                 {ERR_CONFLICT, 409}, {ERR_TOO_LARGE, 413}, {ERR_AGAIN, 503}, {ERR_IO, 503},
+                 {ERR_UPSTREAM, 502}, {ERR_INTERNAL, 500}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(http_status_for(cases[i].rc), cases[i].status);
 }

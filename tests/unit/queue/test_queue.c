@@ -45,8 +45,13 @@ static int teardown(void **state)
 static int64_t insert(struct fx *f, const char *kind, const char *key, const char *dedupe,
                       int64_t run_at, int max_attempts)
 {
-    struct store_job_new j = {.kind = kind, .key = key, .dedupe = dedupe, .payload = "p",
-                              .payload_len = 1, .run_at_ms = run_at, .max_attempts = max_attempts};
+    struct store_job_new j = {.kind = kind,
+                              .key = key,
+                              .dedupe = dedupe,
+                              .payload = "p",
+                              .payload_len = 1,
+                              .run_at_ms = run_at,
+                              .max_attempts = max_attempts};
     int64_t id = -1;
     assert_int_equal(store_jobs_insert(f->s, &j, 1, run_at, &id), ERR_OK);
     return id;
@@ -158,8 +163,8 @@ static void test_backoff_grows_and_caps(void **state)
     static const struct {
         int attempts;
         int64_t ms;
-    } cases[] = {{1, 1000}, {2, 2000}, {3, 4000}, {6, 32000}, {12, 2048000}, {13, 3600000},
-                 {40, 3600000}};
+    } cases[] = {{1, 1000},     {2, 2000},     {3, 4000},    {6, 32000},
+                 {12, 2048000}, {13, 3600000}, {40, 3600000}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(queue_backoff_ms(cases[i].attempts), cases[i].ms);
 }
@@ -282,8 +287,8 @@ static void crash_after_submitting(struct fx *f, int first, int n)
             char dedupe[32], body[32];
             snprintf(dedupe, sizeof dedupe, "wh:%d", i);
             int len = snprintf(body, sizeof body, "{\"n\":%d}", i);
-            struct queue_job qj = {.kind = "webhook", .dedupe = dedupe, .payload = body,
-                                   .payload_len = (size_t)len};
+            struct queue_job qj = {
+                .kind = "webhook", .dedupe = dedupe, .payload = body, .payload_len = (size_t)len};
             if (queue_submit(q, &qj) != ERR_OK)
                 _exit(4);
         }
@@ -330,8 +335,8 @@ static void test_journal_replay_is_idempotent(void **state)
     char cmd[1200];
     /* Keep a copy of the raw segments, load them, then put the copies back under new
      * names: the loader has no offset for them and reads them from the start. */
-    snprintf(cmd, sizeof cmd, "mkdir '%s/keep' && cp '%s/journal'/*.seg '%s/keep/'", f->dir,
-             f->dir, f->dir);
+    snprintf(cmd, sizeof cmd, "mkdir '%s/keep' && cp '%s/journal'/*.seg '%s/keep/'", f->dir, f->dir,
+             f->dir);
     assert_int_equal(system(cmd), 0);
     struct queue *q = NULL;
     assert_int_equal(queue_new(&f->so, 3, &q), ERR_OK);
@@ -370,7 +375,7 @@ static void test_orphans_of_dead_processes_released(void **state)
     assert_int_equal(queue_release_orphans(q, f->s), ERR_OK);
     struct store_job j[4];
     size_t n = claim(f, 2000, 1000, "w9", j, 4);
-    assert_int_equal(n, 1); /* only the dead local process's job came back */
+    assert_int_equal(n, 1);             /* only the dead local process's job came back */
     assert_int_equal(j[0].attempts, 2); /* and its attempt still counts */
     queue_free(q);
 }
@@ -389,8 +394,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submit_through_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_after_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_replay_is_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_orphans_of_dead_processes_released, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_orphans_of_dead_processes_released, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,11 +45,29 @@ static void test_fresh_then_idempotent(void **state)
 static void test_every_table_exists(void **state)
 {
     (void)state;
-    static const char *const tables[] = {
-        "accounts", "contacts", "conversations", "messages", "events", "jobs", "dead_letters",
-        "operators", "sessions", "audit_log", "oauth_states", "deletion_requests", "media",
-        "posts", "post_items", "kb_documents", "kb_chunks", "kb_fts", "settings",
-        "bus_events", "llm_usage", "journal_offsets", "schema_migrations"};
+    static const char *const tables[] = {"accounts",
+                                         "contacts",
+                                         "conversations",
+                                         "messages",
+                                         "events",
+                                         "jobs",
+                                         "dead_letters",
+                                         "operators",
+                                         "sessions",
+                                         "audit_log",
+                                         "oauth_states",
+                                         "deletion_requests",
+                                         "media",
+                                         "posts",
+                                         "post_items",
+                                         "kb_documents",
+                                         "kb_chunks",
+                                         "kb_fts",
+                                         "settings",
+                                         "bus_events",
+                                         "llm_usage",
+                                         "journal_offsets",
+                                         "schema_migrations"};
     char dir[256];
     snprintf(dir, sizeof dir, "%s", tu_tmpdir());
     struct store *s = open_at(dir);
@@ -92,8 +110,7 @@ static void test_newer_database_is_refused(void **state)
     snprintf(path, sizeof path, "%s/switchboard.db", dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO schema_migrations VALUES (9999, 'future', 0)",
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, 'future', 0)",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -112,9 +129,14 @@ static void test_events_once_per_key(void **state)
     snprintf(dir, sizeof dir, "%s", tu_tmpdir());
     struct store *s = open_at(dir);
     assert_int_equal(store_migrate(s, NULL, NULL), ERR_OK);
-    struct store_event ev = {.object = "instagram", .entry_id = "1784", .kind = "message",
-                             .channel = "messaging", .key = "mid:abc", .mid = "abc",
-                             .ts_ms = 1, .raw_json = "{}"};
+    struct store_event ev = {.object = "instagram",
+                             .entry_id = "1784",
+                             .kind = "message",
+                             .channel = "messaging",
+                             .key = "mid:abc",
+                             .mid = "abc",
+                             .ts_ms = 1,
+                             .raw_json = "{}"};
     int64_t id = 0, n = 0;
     assert_int_equal(store_event_insert(s, &ev, 10, &id), ERR_OK);
     assert_true(id > 0);

@@ -9,8 +9,12 @@
 
 static int64_t add_event(struct store *s, const char *key)
 {
-    struct store_event ev = {.object = "page", .entry_id = "1", .kind = "message",
-                             .channel = "messaging", .key = key, .raw_json = "{}"};
+    struct store_event ev = {.object = "page",
+                             .entry_id = "1",
+                             .kind = "message",
+                             .channel = "messaging",
+                             .key = key,
+                             .raw_json = "{}"};
     int64_t id = 0;
     assert_int_equal(store_event_insert(s, &ev, 1, &id), ERR_OK);
     return id;
@@ -38,7 +42,7 @@ static void test_nested(void **state)
     add_event(s, "a");
     assert_int_equal(store_begin(s), ERR_OK); /* savepoint */
     add_event(s, "b");
-    store_rollback(s);                        /* undoes b only */
+    store_rollback(s); /* undoes b only */
     assert_int_equal(store_begin(s), ERR_OK);
     add_event(s, "c");
     assert_int_equal(store_commit(s), ERR_OK); /* releases the savepoint */
