@@ -3,7 +3,7 @@
  *
  * Owns: segment files under <data_dir>/journal: each writing thread appends framed records
  * ([u32 length][u32 crc32c][bytes]) to a segment of its own, so an append is one write(2)
- * with no lock and no hand-off to another thread. A reader (the queue's loader) takes the
+ * under an uncontended per-segment lock, with no hand-off to another thread. A reader (the queue's loader) takes the
  * records in order per segment and moves them into the database, remembering how far it got
  * in the same transaction, so each record is loaded exactly once, across crashes too.
  * Durability: a record is in the kernel when journal_append() returns, so it survives the
