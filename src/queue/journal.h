@@ -3,9 +3,10 @@
  *
  * Owns: segment files under <data_dir>/journal: each writing thread appends framed records
  * ([u32 length][u32 crc32c][bytes]) to a segment of its own, so an append is one write(2)
- * under an uncontended per-segment lock, with no hand-off to another thread. A reader (the queue's loader) takes the
- * records in order per segment and moves them into the database, remembering how far it got
- * in the same transaction, so each record is loaded exactly once, across crashes too.
+ * under an uncontended per-segment lock, with no hand-off to another thread. A reader (the
+ * queue's loader) takes the records in order per segment and moves them into the database,
+ * remembering how far it got in the same transaction, so each record is loaded exactly
+ * once, across crashes too.
  * Durability: a record is in the kernel when journal_append() returns, so it survives the
  * process being killed; with sync_full it is also fdatasync'ed (survives power loss).
  * Threads: journal_append() from any number of threads; the reading calls from one thread.

@@ -143,7 +143,11 @@ static enum err submit(struct queue *q, enum rec_type type, const struct queue_j
     buf_init(&b, JOURNAL_RECORD_MAX);
     int64_t run_at = job->run_at_ms ? job->run_at_ms : clock_now_ms();
     int ma = job->max_attempts > 0 ? job->max_attempts : q->default_max_attempts;
-    enum err rc = encode(&b, type, job, run_at, ma);
+    size_t need = 1 + 3 * 2 + 8 + 4 + job->payload_len + strlen(job->kind) +
+                  (job->key ? strlen(job->key) : 0) + (job->dedupe ? strlen(job->dedupe) : 0);
+    enum err rc = buf_reserve(&b, need); /* one allocation on the webhook path, not three */
+    if (rc == ERR_OK)
+        rc = encode(&b, type, job, run_at, ma);
     if (rc == ERR_OK)
         rc = journal_append(q->journal, b.data, b.len);
     buf_release(&b);
