@@ -26,6 +26,7 @@ REL_CFLAGS  := -O2 -g $(WERROR)
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all -Werror
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Werror
+TSAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Werror
 
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
@@ -42,7 +43,7 @@ REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/replay/%,$(FUZZ_SRCS))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all test unit fuzz-replay integration demo fuzz bench lint format check-format clean deps
+.PHONY: all test unit fuzz-replay integration tsan demo fuzz bench lint format check-format clean deps
 all: $(BUILD)/switchboard
 
 deps: $(DEPS_STAMP)
@@ -60,6 +61,13 @@ $(BUILD)/asan/switchboard: $(ASAN_OBJS)
 $(BUILD)/rel/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(REL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tsan/switchboard: $(SRCS:%.c=$(BUILD)/tsan/%.o)
+	$(CC) $(TSAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tsan/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(TSAN_CFLAGS) -c -o $@ $<
 
 $(BUILD)/asan/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -95,6 +103,11 @@ fuzz-replay: $(REPLAY_BINS)
 
 integration: $(BUILD)/asan/switchboard
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) SUITES=integration bash scripts/run-tests.sh
+
+# The integration suite against a ThreadSanitizer build (the HTTP, loader and worker threads).
+tsan: $(BUILD)/tsan/switchboard
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) SB_BIN=$(BUILD)/tsan/switchboard SUITES=integration \
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66" bash scripts/run-tests.sh
 
 demo: $(BUILD)/switchboard
 	$(BUILD)/switchboard demo
