@@ -178,7 +178,7 @@ static void maybe_prune(struct worker *w, int64_t *last)
         return;
     *last = now;
     int64_t n = 0;
-    if (store_jobs_prune(w->store, now - 48LL * 3600 * 1000, &n) == ERR_OK && n)
+    if (store_jobs_prune(w->store, now - STORE_DEDUPE_RETENTION_MS, &n) == ERR_OK && n)
         log_info("queue.pruned", LOG_INT("jobs", n));
 }
 

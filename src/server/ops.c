@@ -55,9 +55,8 @@ static double g_dead(void *ctx)
     return (double)read_stats(ctx).dead;
 }
 
-enum err ops_new(const struct store_opts *so, struct queue *q, struct ops **out)
+enum err ops_new(const struct store_opts *so, struct ops **out)
 {
-    (void)q;
     struct ops *o = xcalloc(1, sizeof *o);
     pthread_mutex_init(&o->lock, NULL);
     enum err rc = store_open(so, &o->store);

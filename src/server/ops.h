@@ -11,9 +11,8 @@
 #include "store/store.h"
 
 struct ops;
-struct queue;
 
-MUST_USE enum err ops_new(const struct store_opts *so, struct queue *q, struct ops **out);
+MUST_USE enum err ops_new(const struct store_opts *so, struct ops **out);
 void ops_free(struct ops *o);
 
 http_handler_fn ops_healthz;

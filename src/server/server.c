@@ -92,7 +92,7 @@ static enum err start(struct server *r, const struct config *cfg, unsigned roles
     if (rc == ERR_OK)
         rc = queue_release_orphans(r->queue, r->main_store);
     if (rc == ERR_OK)
-        rc = ops_new(&r->so, r->queue, &r->ops);
+        rc = ops_new(&r->so, &r->ops);
     if (rc == ERR_OK && (roles & ROLE_WORKER)) {
         struct inbox_opts io = {.store = &r->so, .queue = r->queue, .workers = (int)cfg->workers};
         rc = inbox_start(&io, &r->inbox);

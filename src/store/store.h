@@ -91,6 +91,8 @@ MUST_USE enum err store_jobs_lease_owners(struct store *s, struct arena *a, cons
  * attempts keep counting. *n receives how many. */
 MUST_USE enum err store_jobs_release_owner(struct store *s, const char *owner, int64_t now_ms,
                                            int64_t *n);
+/* How long a finished job's dedupe key is kept: Meta retries a delivery for up to 36 h. */
+#define STORE_DEDUPE_RETENTION_MS (48LL * 3600 * 1000)
 /* Deletes finished jobs whose dedupe retention ended before cutoff_ms. */
 MUST_USE enum err store_jobs_prune(struct store *s, int64_t cutoff_ms, int64_t *n_deleted);
 

@@ -56,7 +56,4 @@ struct store {
 /* Backends: each returns a struct that begins with struct store. */
 enum err store_sqlite_open(const struct store_opts *opts, struct store **out);
 
-/* How long a finished job's dedupe key is kept: Meta retries a delivery for up to 36 h. */
-#define STORE_DEDUPE_RETENTION_MS (48LL * 3600 * 1000)
-
 #endif
