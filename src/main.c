@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "emulator/emulator.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -70,6 +71,12 @@ static int cmd_demo(struct config *cfg, int argc, const char **argv)
     return server_demo(cfg) == ERR_OK ? 0 : EXIT_RUNTIME;
 }
 
+static int cmd_emulator(struct config *cfg, int argc, const char **argv)
+{
+    (void)cfg;
+    return emulator_main(argc, argv);
+}
+
 static int cmd_pending(struct config *cfg, int argc, const char **argv)
 {
     (void)cfg;
@@ -85,6 +92,9 @@ static const struct cmd commands[] = {
     {"serve", cmd_serve, "serve [--role ingest|worker|gateway|scheduler]"},
     {"migrate", cmd_migrate, "migrate"},
     {"demo", cmd_demo, "demo"},
+    {"emulator", cmd_emulator,
+     "emulator [--listen HOST:PORT] [--app-id ID] [--app-secret S] [--webhook URL] ... "
+     "(the local Meta, see docs/emulator.md)"},
     {"accounts", cmd_pending, "accounts connect --user-token TOKEN | accounts list [--json]"},
     {"conversations", cmd_pending, "conversations list [--mode ai|human|closed] [--json]"},
     {"posts", cmd_pending, "posts list [--json] | posts show ID"},

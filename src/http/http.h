@@ -63,6 +63,8 @@ bool http_server_drain(struct http_server *s, int timeout_ms);
 /* Closes everything and frees the server (NULL is fine). */
 void http_server_stop(struct http_server *s);
 int http_server_in_flight(struct http_server *s);
+/* The port the server is bound to (useful when it was started with port 0). */
+int http_server_port(const struct http_server *s);
 
 /* Request accessors. Strings are borrowed for the request's lifetime. */
 enum http_method http_req_method(const struct http_req *r);
@@ -73,6 +75,16 @@ const char *http_req_param(const struct http_req *r, const char *name); /* {name
 const char *http_req_body(const struct http_req *r, size_t *len);       /* NUL-terminated */
 const char *http_req_id(const struct http_req *r);
 struct arena *http_req_arena(struct http_req *r);
+typedef void http_kv_fn(void *ctx, const char *key, const char *value);
+/* Calls fn(ctx, key, value) for every query-string argument in order (value "" when absent). */
+void http_req_query_each(const struct http_req *r, http_kv_fn *fn, void *ctx);
+
+/* Form and URL helpers (form.c). */
+/* Calls fn for each pair of an application/x-www-form-urlencoded string, both decoded ('+' is
+ * a space, %XX a byte) into the arena. A pair with a malformed escape keeps it as written. */
+void http_form_each(struct arena *a, const char *s, size_t n, http_kv_fn *fn, void *ctx);
+/* s percent-encoded for a query string (RFC 3986 unreserved characters kept), in the arena. */
+char *http_url_encode(struct arena *a, const char *s);
 /* Microseconds since the request's body was complete (the ack-latency clock). */
 long long http_req_age_us(const struct http_req *r);
 

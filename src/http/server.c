@@ -109,6 +109,32 @@ const char *http_req_query(const struct http_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct kv_iter {
+    http_kv_fn *fn;
+    void *ctx;
+};
+
+static enum MHD_Result each_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    const struct kv_iter *it = cls;
+    it->fn(it->ctx, key, value ? value : "");
+    return MHD_YES;
+}
+
+void http_req_query_each(const struct http_req *r, http_kv_fn *fn, void *ctx)
+{
+    struct kv_iter it = {fn, ctx};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_kv, &it);
+}
+
+int http_server_port(const struct http_server *s)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    return i ? (int)i->port : 0;
+}
+
 const char *http_req_param(const struct http_req *r, const char *name)
 {
     return route_param(&r->params, name);
