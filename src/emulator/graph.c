@@ -387,9 +387,26 @@ static bool rate_limit(struct emu_call *c)
     return false;
 }
 
+/* "v24.0": a "v", digits, a dot, digits. */
+static bool version_ok(const char *v)
+{
+    if (!v || v[0] != 'v')
+        return false;
+    size_t major = strspn(v + 1, "0123456789");
+    if (major == 0 || v[1 + major] != '.')
+        return false;
+    const char *minor = v + 2 + major;
+    size_t n = strspn(minor, "0123456789");
+    return n > 0 && minor[n] == '\0';
+}
+
 bool emu_begin(struct emu_call *c, struct emulator *e, struct http_req *r, unsigned kinds)
 {
     *c = (struct emu_call){.e = e, .req = r, .a = http_req_arena(r), .tok_index = -1};
+    if (!version_ok(http_req_param(r, "ver"))) {
+        emu_h_unknown(r, e);
+        return false;
+    }
     if (!parse_params(c)) {
         emu_error(r, 400, 100, 0, NULL, "(#100) The request body is not valid JSON");
         return false;
