@@ -8,6 +8,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,4 +248,49 @@ enum err base64_decode(const char *in, size_t in_len, unsigned char *out, size_t
         return ERR_INVALID;
     *out_len = o;
     return ERR_OK;
+}
+
+void crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
+                 const void *in, size_t n, unsigned char *out)
+{
+    crypto_random(out, CRYPTO_NONCE_LEN);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, fin = 0;
+    must(c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out) &&
+             (aad_len == 0 || EVP_EncryptUpdate(c, NULL, &len, aad, (int)aad_len)) &&
+             EVP_EncryptUpdate(c, out + CRYPTO_NONCE_LEN, &len, in, (int)n) &&
+             EVP_EncryptFinal_ex(c, out + CRYPTO_NONCE_LEN + len, &fin) &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, CRYPTO_TAG_LEN,
+                                 out + CRYPTO_NONCE_LEN + n),
+         "aes-256-gcm seal");
+    EVP_CIPHER_CTX_free(c);
+}
+
+enum err crypto_open(const unsigned char key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
+                     const unsigned char *in, size_t n, unsigned char *out, size_t *out_len)
+{
+    if (n < CRYPTO_SEAL_OVERHEAD)
+        return ERR_AUTH;
+    size_t ct_len = n - CRYPTO_SEAL_OVERHEAD;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, fin = 0;
+    must(c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, in), "aes-256-gcm open");
+    /* The tag is an input here, which OpenSSL's prototype does not say. */
+    void *tag = (void *)(uintptr_t)(in + CRYPTO_NONCE_LEN + ct_len);
+    bool ok = (aad_len == 0 || EVP_DecryptUpdate(c, NULL, &len, aad, (int)aad_len)) &&
+              EVP_DecryptUpdate(c, out, &len, in + CRYPTO_NONCE_LEN, (int)ct_len) &&
+              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, CRYPTO_TAG_LEN, tag) &&
+              EVP_DecryptFinal_ex(c, out + len, &fin) == 1;
+    EVP_CIPHER_CTX_free(c);
+    if (!ok) {
+        OPENSSL_cleanse(out, ct_len);
+        return ERR_AUTH;
+    }
+    *out_len = ct_len;
+    return ERR_OK;
+}
+
+void crypto_cleanse(void *p, size_t n)
+{
+    OPENSSL_cleanse(p, n);
 }
