@@ -82,7 +82,7 @@ struct emu_msg {
     char *attachment_json; /* heap, one attachment object as JSON, may be NULL */
     char messaging_type[16];
     char tag[32];
-    char metadata[1024];
+    char metadata[4096];
 };
 
 struct emu_comment {
@@ -327,6 +327,8 @@ bool emu_field_wanted(const json_t *fields, const char *name, bool def);
 bool emu_paging(struct emu_call *c, size_t n, size_t def_limit, size_t *start, size_t *count,
                 json_t **paging);
 void emu_reply(struct emu_call *c, int status, json_t *body); /* takes body; after emu_end() */
+/* The opaque cursor emu_paging() uses for position index (nested edges build their own). */
+void emu_cursor_encode(size_t index, char out[48]);
 
 /* ---- route handlers, one file per concern ---- */
 /* emulator.c: any other path, as Meta answers it (code 2500) */

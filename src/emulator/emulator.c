@@ -35,7 +35,7 @@ static const struct http_route route_table[] = {
     {HTTP_GET, "/{ver}/me", emu_h_me, NULL, 0},
     {HTTP_GET, "/{ver}/{id}/accounts", emu_h_me_accounts, NULL, 0},
     {HTTP_GET, "/{ver}/{id}/permissions", emu_h_me_permissions, NULL, 0},
-    {HTTP_POST, "/{ver}/{id}/messages", emu_h_messages, NULL, GRAPH_MAX_BODY},
+    {HTTP_GET | HTTP_POST, "/{ver}/{id}/messages", emu_h_messages, NULL, GRAPH_MAX_BODY},
     {HTTP_GET | HTTP_POST | HTTP_DELETE, "/{ver}/{id}/subscribed_apps", emu_h_subscribed_apps, NULL,
      0},
     {HTTP_GET, "/{ver}/{id}/conversations", emu_h_conversations, NULL, 0},

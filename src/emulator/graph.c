@@ -492,7 +492,7 @@ bool emu_field_wanted(const json_t *fields, const char *name, bool def)
 
 /* ---- cursor paging ---- */
 
-static void cursor_encode(size_t index, char out[48])
+void emu_cursor_encode(size_t index, char out[48])
 {
     char raw[24], b64[40];
     int n = snprintf(raw, sizeof raw, "%zu", index + 1000000);
@@ -592,8 +592,8 @@ bool emu_paging(struct emu_call *c, size_t n, size_t def_limit, size_t *start, s
     if (*count == 0)
         return true;
     char first[48], last[48];
-    cursor_encode(s, first);
-    cursor_encode(s + *count - 1, last);
+    emu_cursor_encode(s, first);
+    emu_cursor_encode(s + *count - 1, last);
     json_t *p = json_pack("{s:{s:s, s:s}}", "cursors", "before", first, "after", last);
     if (s + *count < n)
         json_object_set_new(p, "next", json_string(page_url(c, "after", last, limit)));
