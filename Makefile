@@ -12,7 +12,7 @@ CLANG   ?= clang
 PYTHON  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 FUZZ_SECONDS ?= 20
 
-PKGS    := libmicrohttpd jansson openssl sqlite3 libcurl
+PKGS    := libmicrohttpd jansson openssl sqlite3 libcurl libsodium
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wimplicit-fallthrough -Wundef -Wcast-qual -Wwrite-strings
 # -Werror in CI and in every test build; release builds on a developer machine only warn.
@@ -76,6 +76,9 @@ $(BUILD)/asan/%.o: %.c | $(DEPS_STAMP)
 $(BUILD)/fuzzobj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# The simulator page is embedded with .incbin (src/emulator/simulator.c): rebuild it on edits.
+$(foreach v,rel asan tsan fuzzobj,$(BUILD)/$(v)/src/emulator/simulator.o): $(wildcard web/simulator/*)
 
 # Unit tests: one binary per tests/unit/<module>/test_<x>.c, linked with the ASan objects.
 $(BUILD)/tests/%: tests/unit/%.c $(ASAN_LIB) tests/unit/testutil.h

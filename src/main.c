@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "emulator/emulator.h"
+#include "server/cli_user.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -77,6 +78,11 @@ static int cmd_emulator(struct config *cfg, int argc, const char **argv)
     return emulator_main(argc, argv);
 }
 
+static int cmd_user(struct config *cfg, int argc, const char **argv)
+{
+    return cli_user(cfg, argc, argv);
+}
+
 static int cmd_pending(struct config *cfg, int argc, const char **argv)
 {
     (void)cfg;
@@ -101,7 +107,7 @@ static const struct cmd commands[] = {
     {"kb", cmd_pending, "kb add PATH... | kb list | kb search QUERY"},
     {"publish", cmd_pending,
      "publish --account ID --image PATH|URL --caption TEXT [--fit pad|crop] [--at ISO8601]"},
-    {"user", cmd_pending, "user add --email E [--role admin|agent]"},
+    {"user", cmd_user, "user add --email E [--role admin|agent] (password on stdin)"},
     {"help", cmd_help, "help"},
 };
 

@@ -44,6 +44,11 @@ static const struct key keys[] = {
     {"SB_META_GRAPH_URL", S(meta_graph_url), false, "https://graph.facebook.com", V_URL, 0, 0},
     {"SB_META_GRAPH_VERSION", S(meta_graph_version), false, "v24.0", V_ANY, 0, 0},
     {"SB_META_OAUTH_URL", S(meta_oauth_url), false, "https://www.facebook.com", V_URL, 0, 0},
+    {"SB_META_SCOPES", S(meta_scopes), false,
+     "pages_show_list,pages_messaging,pages_manage_metadata,pages_read_engagement,"
+     "instagram_basic,instagram_manage_messages,instagram_manage_comments,"
+     "instagram_content_publish,business_management",
+     V_NONEMPTY, 0, 0},
     {"SB_LLM_URL", S(llm_url), false, NULL, V_URL_OPT, 0, 0},
     {"SB_LLM_MODEL", S(llm_model), false, NULL, V_ANY, 0, 0},
     {"SB_LLM_API_KEY", S(llm_api_key), true, NULL, V_ANY, 0, 0},

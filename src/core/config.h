@@ -24,7 +24,7 @@ struct config {
     char *embed_url, *embed_model, *image_url, *image_model;
     char *master_key, *business_name, *kb_dir, *tools_file;
     /* operational keys (documented in INTERFACE.md too) */
-    char *log_level, *db_sync;
+    char *log_level, *db_sync, *meta_scopes;
     int64_t webhook_max_bytes, http_threads, workers, queue_max_attempts, shutdown_grace_ms;
     /* derived at validation */
     char listen_host[256];

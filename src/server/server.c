@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "dashboard/dashboard.h"
 #include "http/http.h"
 #include "inbox/inbox.h"
 #include "meta/meta.h"
@@ -27,8 +28,9 @@ struct server {
     struct inbox *inbox;
     struct meta_ingest *ingest;
     struct ops *ops;
+    struct dashboard *dashboard;
     struct http_server *http;
-    struct http_route routes[8];
+    struct http_route routes[64];
     size_t n_routes;
 };
 
@@ -71,6 +73,13 @@ static enum err start_http(struct server *r, const struct config *cfg, unsigned 
     add_route(r, HTTP_GET, "/healthz", ops_healthz, r->ops, 0);
     add_route(r, HTTP_GET, "/readyz", ops_readyz, r->ops, 0);
     add_route(r, HTTP_GET, "/metrics", ops_metrics, r->ops, 0);
+    if (roles & ROLE_GATEWAY) {
+        enum err rc = dashboard_new(cfg, &r->so, &r->dashboard);
+        if (rc != ERR_OK)
+            return rc;
+        r->n_routes += dashboard_routes(r->dashboard, r->routes + r->n_routes,
+                                        sizeof r->routes / sizeof r->routes[0] - r->n_routes);
+    }
     struct http_server_opts ho = {.host = cfg->listen_host,
                                   .port = cfg->listen_port,
                                   .threads = (int)cfg->http_threads,
@@ -117,6 +126,7 @@ static void stop(struct server *r)
     queue_free(r->queue);
     meta_ingest_free(r->ingest);
     ops_free(r->ops);
+    dashboard_free(r->dashboard);
     if (r->main_store)
         store_checkpoint(r->main_store);
     store_free(r->main_store);

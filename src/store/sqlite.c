@@ -251,6 +251,14 @@ static const struct store_ops sqlite_ops = {
     .event_insert = sqlite_event_insert,
     .events_count = sqlite_events_count,
     .events_recent = sqlite_events_recent,
+    .operator_add = sqlite_operator_add,
+    .operator_get = sqlite_operator_get,
+    .session_add = sqlite_session_add,
+    .session_get = sqlite_session_get,
+    .session_touch = sqlite_session_touch,
+    .session_delete = sqlite_session_delete,
+    .oauth_state_add = sqlite_oauth_state_add,
+    .oauth_state_take = sqlite_oauth_state_take,
 };
 
 static enum err make_dir(const char *path)

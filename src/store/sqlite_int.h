@@ -98,4 +98,20 @@ enum err sqlite_events_count(struct store *base, int64_t *n);
 enum err sqlite_events_recent(struct store *base, size_t max, struct arena *a,
                               struct store_event *out, size_t *n_out);
 
+/* Operators, sessions, OAuth states (sqlite_people.c). */
+enum err sqlite_operator_add(struct store *base, const char *email, const char *hash,
+                             const char *role, int64_t now_ms, int64_t *id);
+enum err sqlite_operator_get(struct store *base, struct arena *a, const char *email, int64_t id,
+                             struct store_operator *out);
+enum err sqlite_session_add(struct store *base, const struct store_session *ss);
+enum err sqlite_session_get(struct store *base, struct arena *a, const char *id_hash,
+                            int64_t now_ms, struct store_session *out);
+enum err sqlite_session_touch(struct store *base, const char *id_hash, int64_t now_ms,
+                              int64_t expires_at);
+enum err sqlite_session_delete(struct store *base, const char *id_hash);
+enum err sqlite_oauth_state_add(struct store *base, const char *state_hash,
+                                const char *session_hash, int64_t now_ms, int64_t expires_at);
+enum err sqlite_oauth_state_take(struct store *base, const char *state_hash,
+                                 const char *session_hash, int64_t now_ms);
+
 #endif

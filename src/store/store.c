@@ -187,3 +187,55 @@ enum err store_events_recent(struct store *s, size_t max, struct arena *a, struc
 {
     return s->ops->events_recent(s, max, a, out, n_out);
 }
+
+enum err store_operator_add(struct store *s, const char *email, const char *password_hash,
+                            const char *role, int64_t now_ms, int64_t *id)
+{
+    return s->ops->operator_add(s, email, password_hash, role, now_ms, id);
+}
+
+enum err store_operator_by_email(struct store *s, struct arena *a, const char *email,
+                                 struct store_operator *out)
+{
+    return s->ops->operator_get(s, a, email, 0, out);
+}
+
+enum err store_operator_by_id(struct store *s, struct arena *a, int64_t id,
+                              struct store_operator *out)
+{
+    return s->ops->operator_get(s, a, NULL, id, out);
+}
+
+enum err store_session_add(struct store *s, const struct store_session *ss)
+{
+    return s->ops->session_add(s, ss);
+}
+
+enum err store_session_get(struct store *s, struct arena *a, const char *id_hash, int64_t now_ms,
+                           struct store_session *out)
+{
+    return s->ops->session_get(s, a, id_hash, now_ms, out);
+}
+
+enum err store_session_touch(struct store *s, const char *id_hash, int64_t now_ms,
+                             int64_t expires_at)
+{
+    return s->ops->session_touch(s, id_hash, now_ms, expires_at);
+}
+
+enum err store_session_delete(struct store *s, const char *id_hash)
+{
+    return s->ops->session_delete(s, id_hash);
+}
+
+enum err store_oauth_state_add(struct store *s, const char *state_hash, const char *session_hash,
+                               int64_t now_ms, int64_t expires_at)
+{
+    return s->ops->oauth_state_add(s, state_hash, session_hash, now_ms, expires_at);
+}
+
+enum err store_oauth_state_take(struct store *s, const char *state_hash, const char *session_hash,
+                                int64_t now_ms)
+{
+    return s->ops->oauth_state_take(s, state_hash, session_hash, now_ms);
+}

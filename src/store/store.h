@@ -159,4 +159,47 @@ MUST_USE enum err store_events_count(struct store *s, int64_t *n);
 MUST_USE enum err store_events_recent(struct store *s, size_t max, struct arena *a,
                                       struct store_event *out, size_t *n_out);
 
+/* ---- operators, sessions and OAuth states (the dashboard's sign-in) ---- */
+
+struct store_operator {
+    int64_t id;
+    const char *email;
+    const char *password_hash;       /* argon2id, libsodium's encoded string */
+    const char *role;                /* "admin" or "agent" */
+    int64_t created_at, disabled_at; /* disabled_at 0: active */
+};
+
+/* ERR_CONFLICT when the email (case-insensitive) is taken. */
+MUST_USE enum err store_operator_add(struct store *s, const char *email, const char *password_hash,
+                                     const char *role, int64_t now_ms, int64_t *id);
+/* ERR_NOT_FOUND when absent. Strings in the arena. */
+MUST_USE enum err store_operator_by_email(struct store *s, struct arena *a, const char *email,
+                                          struct store_operator *out);
+MUST_USE enum err store_operator_by_id(struct store *s, struct arena *a, int64_t id,
+                                       struct store_operator *out);
+
+struct store_session {
+    const char *id_hash; /* hex SHA-256 of the cookie value: the cookie itself is never stored */
+    int64_t operator_id;
+    const char *csrf;
+    int64_t created_at, expires_at, last_seen_at;
+};
+
+MUST_USE enum err store_session_add(struct store *s, const struct store_session *ss);
+/* A live session (not expired at now_ms); ERR_NOT_FOUND otherwise. */
+MUST_USE enum err store_session_get(struct store *s, struct arena *a, const char *id_hash,
+                                    int64_t now_ms, struct store_session *out);
+MUST_USE enum err store_session_touch(struct store *s, const char *id_hash, int64_t now_ms,
+                                      int64_t expires_at);
+MUST_USE enum err store_session_delete(struct store *s, const char *id_hash);
+
+/* A login state bound to one session, single use. */
+MUST_USE enum err store_oauth_state_add(struct store *s, const char *state_hash,
+                                        const char *session_hash, int64_t now_ms,
+                                        int64_t expires_at);
+/* Marks the state used. ERR_NOT_FOUND: unknown, already used or expired; ERR_AUTH: it belongs to
+ * another session (it is then burnt as well). */
+MUST_USE enum err store_oauth_state_take(struct store *s, const char *state_hash,
+                                         const char *session_hash, int64_t now_ms);
+
 #endif

@@ -46,6 +46,21 @@ struct store_ops {
     enum err (*events_count)(struct store *s, int64_t *n);
     enum err (*events_recent)(struct store *s, size_t max, struct arena *a, struct store_event *out,
                               size_t *n_out);
+    /* operators, sessions, OAuth states (sqlite_people.c) */
+    enum err (*operator_add)(struct store *s, const char *email, const char *hash, const char *role,
+                             int64_t now_ms, int64_t *id);
+    enum err (*operator_get)(struct store *s, struct arena *a, const char *email, int64_t id,
+                             struct store_operator *out);
+    enum err (*session_add)(struct store *s, const struct store_session *ss);
+    enum err (*session_get)(struct store *s, struct arena *a, const char *id_hash, int64_t now_ms,
+                            struct store_session *out);
+    enum err (*session_touch)(struct store *s, const char *id_hash, int64_t now_ms,
+                              int64_t expires_at);
+    enum err (*session_delete)(struct store *s, const char *id_hash);
+    enum err (*oauth_state_add)(struct store *s, const char *state_hash, const char *session_hash,
+                                int64_t now_ms, int64_t expires_at);
+    enum err (*oauth_state_take)(struct store *s, const char *state_hash, const char *session_hash,
+                                 int64_t now_ms);
 };
 
 struct store {

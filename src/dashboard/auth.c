@@ -1,0 +1,302 @@
+/*
+ * dashboard/auth.c - operators and sessions: argon2id passwords (libsodium), the session
+ * cookie (only its SHA-256 is stored), the CSRF token, sign-in and sign-out, and the pool of
+ * store handles the dashboard's handlers share.
+ */
+#include "dashboard/dash_int.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/json.h"
+#include "core/log.h"
+
+#define MAX_LOGIN_BODY 4096
+
+/* ---- the store pool ---- */
+
+struct lease {
+    struct dashboard *d;
+    struct store *s;
+};
+
+static void give_back(void *p)
+{
+    struct lease *l = p;
+    pthread_mutex_lock(&l->d->lock);
+    if (l->d->n_free < DASH_POOL_MAX) {
+        l->d->free_stores[l->d->n_free++] = l->s;
+        l->s = NULL;
+    }
+    pthread_mutex_unlock(&l->d->lock);
+    store_free(l->s);
+}
+
+struct store *dash_store(struct dashboard *d, struct http_req *r)
+{
+    struct store *s = NULL;
+    pthread_mutex_lock(&d->lock);
+    if (d->n_free > 0)
+        s = d->free_stores[--d->n_free];
+    pthread_mutex_unlock(&d->lock);
+    if (!s && store_open(d->so, &s) != ERR_OK) {
+        http_reply_error(r, ERR_IO, "the database is not available");
+        return NULL;
+    }
+    struct lease *l = arena_alloc(http_req_arena(r), sizeof *l);
+    *l = (struct lease){d, s};
+    arena_on_free(http_req_arena(r), give_back, l);
+    return s;
+}
+
+/* ---- small helpers ---- */
+
+char *dash_hash_hex(struct arena *a, const char *s)
+{
+    unsigned char h[CRYPTO_SHA256_LEN];
+    crypto_sha256(s, strlen(s), h);
+    char *out = arena_alloc(a, 2 * sizeof h + 1);
+    hex_encode(h, sizeof h, out);
+    return out;
+}
+
+char *dash_random_token(struct arena *a)
+{
+    unsigned char raw[32];
+    crypto_random(raw, sizeof raw);
+    char *out = arena_alloc(a, 48);
+    base64url_encode(raw, sizeof raw, out);
+    return out;
+}
+
+const char *dash_cookie(struct http_req *r, const char *name)
+{
+    const char *h = http_req_header(r, "Cookie");
+    size_t n = strlen(name);
+    for (const char *p = h; p && *p;) {
+        p += strspn(p, " ;");
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > n && strncmp(p, name, n) == 0 && p[n] == '=')
+            return arena_strndup(http_req_arena(r), p + n + 1, len - n - 1);
+        p = end;
+    }
+    return NULL;
+}
+
+static void reply_status(struct http_req *r, int status, const char *code, const char *message)
+{
+    json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    http_reply(r, status, "application/json", text, strlen(text));
+    free(text);
+}
+
+static void set_cookie(struct dashboard *d, struct http_req *r, const char *value, long max_age)
+{
+    bool https = strncmp(d->cfg->public_url, "https://", 8) == 0;
+    char *c = arena_printf(http_req_arena(r),
+                           "%s=%s; Path=/; HttpOnly; SameSite=Lax; "
+                           "Max-Age=%ld%s",
+                           DASHBOARD_COOKIE, value, max_age, https ? "; Secure" : "");
+    http_set_header(r, "Set-Cookie", c);
+    http_set_header(r, "Cache-Control", "no-store");
+}
+
+/* ---- lifecycle ---- */
+
+enum err dashboard_new(const struct config *cfg, const struct store_opts *so,
+                       struct dashboard **out)
+{
+    if (sodium_init() < 0)
+        return ERR_INTERNAL;
+    struct dashboard *d = xcalloc(1, sizeof *d);
+    d->cfg = cfg;
+    d->so = so;
+    pthread_mutex_init(&d->lock, NULL);
+    char pw[33];
+    crypto_random(pw, 32);
+    pw[32] = '\0';
+    if (crypto_pwhash_str(d->dummy_hash, pw, 32, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        dashboard_free(d);
+        return ERR_INTERNAL;
+    }
+    *out = d;
+    return ERR_OK;
+}
+
+void dashboard_free(struct dashboard *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < d->n_free; i++)
+        store_free(d->free_stores[i]);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}
+
+size_t dashboard_routes(struct dashboard *d, struct http_route *out, size_t max)
+{
+    const struct http_route routes[] = {
+        {HTTP_POST, "/api/login", dash_h_login, d, MAX_LOGIN_BODY},
+        {HTTP_POST, "/api/logout", dash_h_logout, d, 0},
+        {HTTP_GET, "/api/me", dash_h_me, d, 0},
+        {HTTP_GET, "/oauth/start", dash_h_oauth_start, d, 0},
+        {HTTP_GET, "/oauth/callback", dash_h_oauth_callback, d, 0},
+    };
+    size_t n = sizeof routes / sizeof routes[0];
+    if (n > max)
+        n = max;
+    memcpy(out, routes, n * sizeof routes[0]);
+    return n;
+}
+
+/* ---- operators ---- */
+
+static bool plausible_email(const char *e)
+{
+    const char *at = e ? strchr(e, '@') : NULL;
+    return at && at != e && strchr(at, '.') && strlen(e) < 255 && !strpbrk(e, " \t\r\n<>\"");
+}
+
+enum err dashboard_user_add(struct store *s, const char *email, const char *role,
+                            const char *password, int64_t *id)
+{
+    if (!plausible_email(email) || !role ||
+        (strcmp(role, "admin") != 0 && strcmp(role, "agent") != 0) || !password ||
+        strlen(password) < DASHBOARD_PASSWORD_MIN)
+        return ERR_INVALID;
+    if (sodium_init() < 0)
+        return ERR_INTERNAL;
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return ERR_INTERNAL;
+    return store_operator_add(s, email, hash, role, clock_now_ms(), id);
+}
+
+/* ---- sessions ---- */
+
+bool dashboard_require_session(struct dashboard *d, struct http_req *r, bool mutating,
+                               struct dashboard_session *out)
+{
+    const char *cookie = dash_cookie(r, DASHBOARD_COOKIE);
+    if (!cookie || !*cookie) {
+        reply_status(r, 401, "auth", "Sign in first.");
+        return false;
+    }
+    struct store *s = dash_store(d, r);
+    if (!s)
+        return false;
+    struct arena *a = http_req_arena(r);
+    int64_t now = clock_now_ms();
+    struct store_session ss;
+    struct store_operator op;
+    char *id_hash = dash_hash_hex(a, cookie);
+    if (store_session_get(s, a, id_hash, now, &ss) != ERR_OK ||
+        store_operator_by_id(s, a, ss.operator_id, &op) != ERR_OK) {
+        reply_status(r, 401, "auth", "Your session has ended. Sign in again.");
+        return false;
+    }
+    const char *csrf = http_req_header(r, "X-CSRF-Token");
+    if (mutating && (!csrf || strlen(csrf) != strlen(ss.csrf) ||
+                     !crypto_equal(csrf, ss.csrf, strlen(ss.csrf)))) {
+        reply_status(r, 403, "csrf", "Missing or wrong CSRF token.");
+        return false;
+    }
+    if (now - ss.last_seen_at > 60 * 1000) /* sliding expiry, written at most once a minute */
+        err_ignore(store_session_touch(s, id_hash, now, now + DASHBOARD_SESSION_MS));
+    *out = (struct dashboard_session){.operator_id = op.id,
+                                      .email = op.email,
+                                      .role = op.role,
+                                      .csrf = ss.csrf,
+                                      .id_hash = id_hash};
+    return true;
+}
+
+static json_t *operator_json(const struct dashboard_session *ss)
+{
+    return json_pack("{s:{s:I, s:s, s:s}, s:s}", "operator", "id", (json_int_t)ss->operator_id,
+                     "email", ss->email, "role", ss->role, "csrf", ss->csrf);
+}
+
+static bool check_password(struct dashboard *d, const struct store_operator *op, bool found,
+                           const char *password)
+{
+    const char *hash = found ? op->password_hash : d->dummy_hash;
+    bool ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    return found && ok && op->disabled_at == 0;
+}
+
+void dash_h_login(struct http_req *r, void *ctx)
+{
+    struct dashboard *d = ctx;
+    size_t len = 0;
+    const char *body = http_req_body(r, &len);
+    json_t *in = json_loadb(body ? body : "", len, 0, NULL);
+    const char *email = json_get_str(in, "email"), *password = json_get_str(in, "password");
+    if (!email || !password) {
+        json_decref(in);
+        http_reply_error(r, ERR_INVALID, "email and password are required");
+        return;
+    }
+    struct store *s = dash_store(d, r);
+    struct arena *a = http_req_arena(r);
+    struct store_operator op = {0};
+    enum err rc = s ? store_operator_by_email(s, a, email, &op) : ERR_IO;
+    if (!s || (rc != ERR_OK && rc != ERR_NOT_FOUND)) {
+        json_decref(in);
+        if (s)
+            http_reply_error(r, rc, "could not read operators");
+        return;
+    }
+    bool ok = check_password(d, &op, rc == ERR_OK, password);
+    json_decref(in);
+    if (!ok) {
+        log_info("dashboard.login_failed", LOG_BOOL("known_email", rc == ERR_OK));
+        reply_status(r, 401, "auth", "Wrong email or password.");
+        return;
+    }
+    const char *cookie = dash_random_token(a);
+    int64_t now = clock_now_ms();
+    struct store_session ss = {.id_hash = dash_hash_hex(a, cookie),
+                               .operator_id = op.id,
+                               .csrf = dash_random_token(a),
+                               .created_at = now,
+                               .expires_at = now + DASHBOARD_SESSION_MS};
+    if ((rc = store_session_add(s, &ss)) != ERR_OK) {
+        http_reply_error(r, rc, "could not start a session");
+        return;
+    }
+    log_info("dashboard.login", LOG_INT("operator", op.id));
+    set_cookie(d, r, cookie, (long)(DASHBOARD_SESSION_MS / 1000));
+    struct dashboard_session view = {op.id, op.email, op.role, ss.csrf, ss.id_hash};
+    http_reply_json(r, 200, operator_json(&view));
+}
+
+void dash_h_logout(struct http_req *r, void *ctx)
+{
+    struct dashboard *d = ctx;
+    struct dashboard_session ss;
+    if (!dashboard_require_session(d, r, true, &ss))
+        return;
+    struct store *s = dash_store(d, r);
+    if (s)
+        err_ignore(store_session_delete(s, ss.id_hash));
+    set_cookie(d, r, "", 0);
+    http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+void dash_h_me(struct http_req *r, void *ctx)
+{
+    struct dashboard_session ss;
+    if (dashboard_require_session(ctx, r, false, &ss))
+        http_reply_json(r, 200, operator_json(&ss));
+}

@@ -1,0 +1,131 @@
+/*
+ * dashboard/oauth.c - connecting a business's Pages and Instagram accounts through Facebook
+ * Login: /oauth/start sends the signed-in operator to Meta's dialog with a state that is
+ * random, single-use, bound to their session and valid for 10 minutes; /oauth/callback checks
+ * it, exchanges the code, and hands the user token to the same connect code the CLI uses.
+ */
+#include "dashboard/dash_int.h"
+
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "meta/graph.h"
+
+#define STATE_TTL_MS (10 * 60 * 1000LL)
+
+static const char *redirect_uri(struct dashboard *d, struct arena *a)
+{
+    return arena_printf(a, "%s/oauth/callback", d->cfg->public_url);
+}
+
+void dash_h_oauth_start(struct http_req *r, void *ctx)
+{
+    struct dashboard *d = ctx;
+    struct dashboard_session ss;
+    if (!dashboard_require_session(d, r, false, &ss))
+        return;
+    if (!*d->cfg->meta_app_id) {
+        http_reply_error(r, ERR_INVALID, "SB_META_APP_ID is not set");
+        return;
+    }
+    struct store *s = dash_store(d, r);
+    if (!s)
+        return;
+    struct arena *a = http_req_arena(r);
+    const char *state = dash_random_token(a);
+    int64_t now = clock_now_ms();
+    enum err rc =
+        store_oauth_state_add(s, dash_hash_hex(a, state), ss.id_hash, now, now + STATE_TTL_MS);
+    if (rc != ERR_OK) {
+        http_reply_error(r, rc, "could not start the login");
+        return;
+    }
+    const struct config *c = d->cfg;
+    char *url = meta_oauth_dialog_url(a, c->meta_oauth_url, c->meta_graph_version, c->meta_app_id,
+                                      redirect_uri(d, a), state, c->meta_scopes);
+    log_info("oauth.start", LOG_INT("operator", ss.operator_id));
+    http_set_header(r, "Location", url);
+    http_set_header(r, "Cache-Control", "no-store");
+    http_reply_text(r, 302, "");
+}
+
+/* ---- the page the operator lands on ---- */
+
+static void html_text(struct buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
+        err_ignore(rep ? buf_puts(b, rep) : buf_append(b, s, 1));
+    }
+}
+
+/* A small page: a heading, a list of lines, a link back to the dashboard. */
+static void result_page(struct http_req *r, int status, const char *title, const char *const *lines,
+                        size_t n)
+{
+    struct buf b;
+    buf_init(&b, 256 * 1024);
+    err_ignore(buf_puts(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                            "<title>Switchboard: connect accounts</title><style>body{font:16px "
+                            "system-ui,sans-serif;max-width:640px;margin:48px auto;padding:0 "
+                            "16px;color:#1c1e21}li{margin:8px 0}</style></head><body><h1>"));
+    html_text(&b, title);
+    err_ignore(buf_puts(&b, "</h1><ul>"));
+    for (size_t i = 0; i < n; i++) {
+        err_ignore(buf_puts(&b, "<li>"));
+        html_text(&b, lines[i]);
+        err_ignore(buf_puts(&b, "</li>"));
+    }
+    err_ignore(buf_puts(&b, "</ul><p><a href=\"/\">Back to the dashboard</a></p></body></html>"));
+    http_set_header(r, "Cache-Control", "no-store");
+    http_reply(r, status, "text/html; charset=utf-8", b.data, b.len);
+    buf_release(&b);
+}
+
+static void fail_page(struct http_req *r, int status, const char *why)
+{
+    const char *lines[] = {why};
+    result_page(r, status, "Accounts were not connected", lines, 1);
+}
+
+/* The state must exist, be unused, unexpired, and belong to this session. */
+static bool state_ok(struct dashboard *d, struct http_req *r, const struct dashboard_session *ss)
+{
+    const char *state = http_req_query(r, "state");
+    struct store *s = state ? dash_store(d, r) : NULL;
+    if (state && !s)
+        return false;
+    enum err rc = state ? store_oauth_state_take(s, dash_hash_hex(http_req_arena(r), state),
+                                                 ss->id_hash, clock_now_ms())
+                        : ERR_NOT_FOUND;
+    if (rc == ERR_OK)
+        return true;
+    log_warn("oauth.bad_state", LOG_ERR(rc), LOG_INT("operator", ss->operator_id));
+    fail_page(r, 400,
+              rc == ERR_AUTH ? "This login was started from another session. Start again "
+                               "from the dashboard."
+                             : "This login link has expired or was already used. Start again "
+                               "from the dashboard.");
+    return false;
+}
+
+void dash_h_oauth_callback(struct http_req *r, void *ctx)
+{
+    struct dashboard *d = ctx;
+    struct dashboard_session ss;
+    if (!dashboard_require_session(d, r, false, &ss) || !state_ok(d, r, &ss))
+        return;
+    const char *error = http_req_query(r, "error");
+    const char *code = http_req_query(r, "code");
+    if (error || !code) {
+        const char *reason = http_req_query(r, "error_reason");
+        fail_page(r, 400,
+                  reason && strcmp(reason, "user_denied") == 0
+                      ? "You cancelled the Facebook login, so nothing was connected."
+                      : "Facebook did not return a login code, so nothing was connected.");
+        return;
+    }
+    fail_page(r, 501, "Connecting accounts from the dashboard is being built.");
+}
