@@ -217,7 +217,8 @@ bool dashboard_require_session(struct dashboard *d, struct http_req *r, bool mut
                                       .email = op.email,
                                       .role = op.role,
                                       .csrf = ss.csrf,
-                                      .id_hash = id_hash};
+                                      .id_hash = id_hash,
+                                      .store = s};
     return true;
 }
 
@@ -277,7 +278,7 @@ void dash_h_login(struct http_req *r, void *ctx)
     }
     log_info("dashboard.login", LOG_INT("operator", op.id));
     set_cookie(d, r, cookie, (long)(DASHBOARD_SESSION_MS / 1000));
-    struct dashboard_session view = {op.id, op.email, op.role, ss.csrf, ss.id_hash};
+    struct dashboard_session view = {op.id, op.email, op.role, ss.csrf, ss.id_hash, s};
     http_reply_json(r, 200, operator_json(&view));
 }
 
@@ -287,9 +288,7 @@ void dash_h_logout(struct http_req *r, void *ctx)
     struct dashboard_session ss;
     if (!dashboard_require_session(d, r, true, &ss))
         return;
-    struct store *s = dash_store(d, r);
-    if (s)
-        err_ignore(store_session_delete(s, ss.id_hash));
+    err_ignore(store_session_delete(ss.store, ss.id_hash));
     set_cookie(d, r, "", 0);
     http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }

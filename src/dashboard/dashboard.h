@@ -36,6 +36,7 @@ struct dashboard_session {
     int64_t operator_id;
     const char *email, *role, *csrf; /* in the request's arena */
     const char *id_hash;
+    struct store *store; /* a handle for the rest of the request */
 };
 /* Checks the session cookie (and, when mutating, the X-CSRF-Token header). On failure it has
  * answered 401 (no or dead session) or 403 (bad CSRF token) and returns false. */

@@ -30,9 +30,7 @@ void dash_h_oauth_start(struct http_req *r, void *ctx)
         http_reply_error(r, ERR_INVALID, "SB_META_APP_ID is not set");
         return;
     }
-    struct store *s = dash_store(d, r);
-    if (!s)
-        return;
+    struct store *s = ss.store;
     struct arena *a = http_req_arena(r);
     const char *state = dash_random_token(a);
     int64_t now = clock_now_ms();
@@ -91,13 +89,10 @@ static void fail_page(struct http_req *r, int status, const char *why)
 }
 
 /* The state must exist, be unused, unexpired, and belong to this session. */
-static bool state_ok(struct dashboard *d, struct http_req *r, const struct dashboard_session *ss)
+static bool state_ok(struct http_req *r, const struct dashboard_session *ss)
 {
     const char *state = http_req_query(r, "state");
-    struct store *s = state ? dash_store(d, r) : NULL;
-    if (state && !s)
-        return false;
-    enum err rc = state ? store_oauth_state_take(s, dash_hash_hex(http_req_arena(r), state),
+    enum err rc = state ? store_oauth_state_take(ss->store, dash_hash_hex(http_req_arena(r), state),
                                                  ss->id_hash, clock_now_ms())
                         : ERR_NOT_FOUND;
     if (rc == ERR_OK)
@@ -115,7 +110,7 @@ void dash_h_oauth_callback(struct http_req *r, void *ctx)
 {
     struct dashboard *d = ctx;
     struct dashboard_session ss;
-    if (!dashboard_require_session(d, r, false, &ss) || !state_ok(d, r, &ss))
+    if (!dashboard_require_session(d, r, false, &ss) || !state_ok(r, &ss))
         return;
     const char *error = http_req_query(r, "error");
     const char *code = http_req_query(r, "code");
