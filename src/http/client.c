@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 void http_client_global_init(void)
 {
@@ -25,36 +26,75 @@ enum err http_client_do(const char *method, const char *url, const char *const *
                         const void *body, size_t len, long timeout_ms, size_t max_resp,
                         struct http_client_resp *resp)
 {
-    memset(resp, 0, sizeof *resp);
+    const struct http_client_req req = {
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .body = body,
+        .len = len,
+        .timeout_ms = timeout_ms,
+        .max_resp = max_resp,
+    };
+    return http_client_do_ex(&req, resp);
+}
+
+/* The last value of each asked-for header in the final response (redirects are not followed,
+ * so that is the one response; interim 1xx responses are not searched). */
+static void take_headers(CURL *c, const char *const *want, struct http_client_resp *resp)
+{
+    for (size_t i = 0; want && want[i] && i < HTTP_CLIENT_MAX_HEADERS; i++) {
+        struct curl_header *h = NULL;
+        if (curl_easy_header(c, want[i], 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h && h->value)
+            resp->headers[i] = xstrdup(h->value);
+    }
+}
+
+static CURL *prepare(const struct http_client_req *req, struct curl_slist **hl, struct buf *b)
+{
     CURL *c = curl_easy_init();
     if (!c)
-        return ERR_INTERNAL;
-    struct curl_slist *hl = NULL;
-    for (size_t i = 0; headers && headers[i]; i++)
-        hl = curl_slist_append(hl, headers[i]);
-    struct buf b;
-    buf_init(&b, max_resp);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+        return NULL;
+    for (size_t i = 0; req->headers && req->headers[i]; i++)
+        *hl = curl_slist_append(*hl, req->headers[i]);
+    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hl);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    if (req->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+    }
+    return c;
+}
+
+enum err http_client_do_ex(const struct http_client_req *req, struct http_client_resp *resp)
+{
+    memset(resp, 0, sizeof *resp);
+    struct curl_slist *hl = NULL;
+    struct buf b;
+    buf_init(&b, req->max_resp);
+    CURL *c = prepare(req, &hl, &b);
+    if (!c) {
+        buf_release(&b);
+        return ERR_INTERNAL;
     }
     CURLcode cc = curl_easy_perform(c);
-    long status = 0;
+    long status = 0, sent = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(c);
+    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
+    resp->was_sent = sent > 0;
     enum err rc = ERR_OK;
     if (cc == CURLE_WRITE_ERROR)
         rc = ERR_TOO_LARGE;
     else if (cc != CURLE_OK)
         rc = ERR_UPSTREAM;
+    if (rc == ERR_OK)
+        take_headers(c, req->want_headers, resp);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
     if (rc != ERR_OK) {
         log_info("http.client_failed", LOG_STR("curl", curl_easy_strerror(cc)));
         buf_release(&b);
@@ -63,4 +103,12 @@ enum err http_client_do(const char *method, const char *url, const char *const *
     resp->status = (int)status;
     resp->body = buf_detach(&b, &resp->len);
     return ERR_OK;
+}
+
+void http_client_resp_release(struct http_client_resp *resp)
+{
+    free(resp->body);
+    for (size_t i = 0; i < HTTP_CLIENT_MAX_HEADERS; i++)
+        free(resp->headers[i]);
+    memset(resp, 0, sizeof *resp);
 }
