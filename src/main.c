@@ -9,6 +9,9 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "emulator/emulator.h"
+#include "server/cli_accounts.h"
+#include "server/cli_kb.h"
+#include "server/cli_privacy.h"
 #include "server/cli_user.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -83,6 +86,26 @@ static int cmd_user(struct config *cfg, int argc, const char **argv)
     return cli_user(cfg, argc, argv);
 }
 
+static int cmd_privacy(struct config *cfg, int argc, const char **argv)
+{
+    return cli_privacy(cfg, argc, argv);
+}
+
+static int cmd_accounts(struct config *cfg, int argc, const char **argv)
+{
+    return cli_accounts(cfg, argc, argv);
+}
+
+static int cmd_keys(struct config *cfg, int argc, const char **argv)
+{
+    return cli_keys(cfg, argc, argv);
+}
+
+static int cmd_kb(struct config *cfg, int argc, const char **argv)
+{
+    return cli_kb(cfg, argc, argv);
+}
+
 static int cmd_pending(struct config *cfg, int argc, const char **argv)
 {
     (void)cfg;
@@ -101,13 +124,17 @@ static const struct cmd commands[] = {
     {"emulator", cmd_emulator,
      "emulator [--listen HOST:PORT] [--app-id ID] [--app-secret S] [--webhook URL] ... "
      "(the local Meta, see docs/emulator.md)"},
-    {"accounts", cmd_pending, "accounts connect --user-token TOKEN | accounts list [--json]"},
+    {"accounts", cmd_accounts,
+     "accounts connect --user-token TOKEN|- (- reads it from stdin) | accounts list [--json]"},
+    {"keys", cmd_keys, "keys rotate (a new master key; every stored token re-encrypted)"},
     {"conversations", cmd_pending, "conversations list [--mode ai|human|closed] [--json]"},
     {"posts", cmd_pending, "posts list [--json] | posts show ID"},
-    {"kb", cmd_pending, "kb add PATH... | kb list | kb search QUERY"},
+    {"kb", cmd_kb, "kb add PATH... | kb list | kb search QUERY"},
     {"publish", cmd_pending,
      "publish --account ID --image PATH|URL --caption TEXT [--fit pad|crop] [--at ISO8601]"},
     {"user", cmd_user, "user add --email E [--role admin|agent] (password on stdin)"},
+    {"privacy", cmd_privacy,
+     "privacy delete --user ID [--no-wait] | privacy export --user ID (one person's data)"},
     {"help", cmd_help, "help"},
 };
 

@@ -26,6 +26,7 @@ struct config {
     /* operational keys (documented in INTERFACE.md too) */
     char *log_level, *db_sync, *meta_scopes;
     int64_t webhook_max_bytes, http_threads, workers, queue_max_attempts, shutdown_grace_ms;
+    int64_t token_check_interval_s; /* the scheduler's token health check */
     /* derived at validation */
     char listen_host[256];
     int listen_port;

@@ -128,6 +128,19 @@ enum err dashboard_new(const struct config *cfg, const struct store_opts *so,
         dashboard_free(d);
         return ERR_INTERNAL;
     }
+    if (*cfg->meta_app_id && *cfg->meta_app_secret) {
+        struct meta_graph_opts go = {.graph_url = cfg->meta_graph_url,
+                                     .version = cfg->meta_graph_version,
+                                     .app_id = cfg->meta_app_id,
+                                     .app_secret = cfg->meta_app_secret};
+        enum err rc = meta_graph_new(&go, &d->graph);
+        if (rc == ERR_OK)
+            rc = meta_vault_new(cfg->master_key, cfg->data_dir, &d->vault);
+        if (rc != ERR_OK) {
+            dashboard_free(d);
+            return rc;
+        }
+    }
     *out = d;
     return ERR_OK;
 }
@@ -138,6 +151,8 @@ void dashboard_free(struct dashboard *d)
         return;
     for (int i = 0; i < d->n_free; i++)
         store_free(d->free_stores[i]);
+    meta_graph_free(d->graph);
+    meta_vault_free(d->vault);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -148,6 +163,7 @@ size_t dashboard_routes(struct dashboard *d, struct http_route *out, size_t max)
         {HTTP_POST, "/api/login", dash_h_login, d, MAX_LOGIN_BODY},
         {HTTP_POST, "/api/logout", dash_h_logout, d, 0},
         {HTTP_GET, "/api/me", dash_h_me, d, 0},
+        {HTTP_GET, "/api/accounts", dash_h_accounts, d, 0},
         {HTTP_GET, "/oauth/start", dash_h_oauth_start, d, 0},
         {HTTP_GET, "/oauth/callback", dash_h_oauth_callback, d, 0},
     };

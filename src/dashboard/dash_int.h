@@ -7,6 +7,8 @@
 #include <pthread.h>
 
 #include "dashboard/dashboard.h"
+#include "meta/graph.h"
+#include "meta/vault.h"
 
 #define DASH_POOL_MAX 16
 
@@ -16,6 +18,8 @@ struct dashboard {
     pthread_mutex_t lock;
     struct store *free_stores[DASH_POOL_MAX]; /* idle handles */
     int n_free;
+    struct meta_graph *graph; /* NULL when no Meta app is configured */
+    struct meta_vault *vault;
     char dummy_hash[160]; /* verified against when an email is unknown: same cost either way */
 };
 
@@ -30,5 +34,6 @@ char *dash_random_token(struct arena *a);
 const char *dash_cookie(struct http_req *r, const char *name);
 
 http_handler_fn dash_h_login, dash_h_logout, dash_h_me, dash_h_oauth_start, dash_h_oauth_callback;
+http_handler_fn dash_h_accounts; /* accounts_api.c */
 
 #endif

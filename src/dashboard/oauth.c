@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "meta/connect.h"
 #include "meta/graph.h"
 
 #define STATE_TTL_MS (10 * 60 * 1000LL)
@@ -106,6 +107,42 @@ static bool state_ok(struct http_req *r, const struct dashboard_session *ss)
     return false;
 }
 
+/* Everything a finished connect says, one line each: accounts, then findings. */
+static const char **report_lines(struct arena *a, const struct meta_connect_report *rep, size_t *n)
+{
+    const char **lines = arena_alloc(a, (rep->n_accounts + rep->n_findings + 1) * sizeof *lines);
+    size_t k = 0;
+    for (size_t i = 0; i < rep->n_accounts; i++) {
+        const struct store_account *acct = &rep->accounts[i].acct;
+        bool ig = acct->platform == STORE_INSTAGRAM;
+        lines[k++] = arena_printf(
+            a, "Connected %s %s%s (%s)", ig ? "Instagram account" : "Page", ig ? "@" : "",
+            ig && acct->username ? acct->username : (acct->name ? acct->name : ""),
+            acct->external_id);
+    }
+    for (size_t i = 0; i < rep->n_findings; i++)
+        lines[k++] = rep->findings[i].text;
+    *n = k;
+    return lines;
+}
+
+/* The code -> a user token -> the connect every path shares. */
+static enum err connect_with_code(struct dashboard *d, struct store *s, struct arena *a,
+                                  const char *code, struct meta_connect_report *rep)
+{
+    struct meta_token tok;
+    struct meta_graph_error gerr;
+    memset(rep, 0, sizeof *rep);
+    enum err rc = meta_exchange_code(d->graph, a, code, redirect_uri(d, a), &tok, &gerr);
+    if (rc != ERR_OK) {
+        rep->error = arena_printf(a, "Facebook did not accept the login code: %s (code %d)",
+                                  gerr.message, gerr.code);
+        return rc;
+    }
+    struct meta_connect_opts o = {.wanted_scopes = d->cfg->meta_scopes};
+    return meta_connect_accounts(d->graph, s, d->vault, tok.access_token, &o, a, rep);
+}
+
 void dash_h_oauth_callback(struct http_req *r, void *ctx)
 {
     struct dashboard *d = ctx;
@@ -122,5 +159,21 @@ void dash_h_oauth_callback(struct http_req *r, void *ctx)
                       : "Facebook did not return a login code, so nothing was connected.");
         return;
     }
-    fail_page(r, 501, "Connecting accounts from the dashboard is being built.");
+    if (!d->graph || !d->vault) {
+        fail_page(r, 500, "SB_META_APP_ID and SB_META_APP_SECRET must be set to connect.");
+        return;
+    }
+    struct arena *a = http_req_arena(r);
+    struct meta_connect_report rep;
+    enum err rc = connect_with_code(d, ss.store, a, code, &rep);
+    log_info("oauth.callback", LOG_INT("operator", ss.operator_id), LOG_ERR(rc),
+             LOG_INT("accounts", rep.n_accounts), LOG_INT("findings", rep.n_findings));
+    if (rc != ERR_OK) {
+        fail_page(r, rc == ERR_AUTH ? 403 : 502, rep.error ? rep.error : err_name(rc));
+        return;
+    }
+    size_t n = 0;
+    const char **lines = report_lines(a, &rep, &n);
+    result_page(r, 200, rep.n_findings ? "Connected, with warnings" : "Accounts connected", lines,
+                n);
 }

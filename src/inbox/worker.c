@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "meta/meta.h"
+#include "meta/privacy.h"
 #include "queue/queue.h"
 
 #define CLAIM_BATCH 32
@@ -60,6 +61,14 @@ static enum err run_webhook(struct worker *w, const struct store_job *job, const
     return rc;
 }
 
+/* Data deletion (meta/privacy.h): database only, but a person's whole history may be large,
+ * so it runs alone in its own transaction rather than in a quick batch. */
+static enum err run_privacy_delete(struct worker *w, const struct store_job *job,
+                                   const char **reason)
+{
+    return meta_privacy_run_job(w->store, job, reason);
+}
+
 /* quick: the handler only touches the database and takes well under a millisecond, so a
  * claimed batch of such jobs shares one transaction (each job a savepoint in it). A handler
  * that calls out over the network must not be quick: it would hold the write lock. */
@@ -69,6 +78,7 @@ static const struct {
     bool quick;
 } job_kinds[] = {
     {META_JOB_WEBHOOK, run_webhook, true},
+    {META_JOB_PRIVACY_DELETE, run_privacy_delete, false},
 };
 
 #define N_KINDS (sizeof job_kinds / sizeof job_kinds[0])

@@ -1,67 +1,61 @@
 /*
- * server/demo.c - `switchboard demo`: the running server fed a handful of real-shaped,
- * signed Meta deliveries, with a plain account on stdout of what happened to each.
+ * server/demo.c - `switchboard demo`: the whole product on one machine with no Meta app and no
+ * LLM account. It starts the local Meta (src/emulator/) and the server wired to it, creates an
+ * operator, connects the demo Page and Instagram account through the real Facebook Login flow
+ * (against the emulator), has customers write in through the emulator, which delivers signed
+ * webhooks as Meta does, and explains on stdout what happened. Then it serves until Ctrl-C,
+ * with the customer simulator open for people to try.
  *
- * It talks to the server over HTTP on loopback exactly as Meta would, so what it shows is
- * what production does. (The Meta emulator and the customer simulator come with issue #3.)
+ * Its data lives in SB_DATA_DIR/demo, emptied at every start: the emulator's world is in memory,
+ * so tokens from an earlier run would be dead anyway.
  */
 #include "server/demo_int.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "dashboard/dashboard.h"
+#include "emulator/emulator.h"
 #include "http/client.h"
+#include "kb/kb.h"
 #include "store/store.h"
 
-#define DEMO_SECRET "switchboard-demo-app-secret"
-#define DEMO_TOKEN  "switchboard-demo-verify-token"
-#define IG_ID       "17841400000000001"
-#define PAGE_ID     "104000000000001"
+#define DEMO_TOKEN    "switchboard-demo-verify-token"
+#define DEMO_APP_ID   "1234567890123456"
+#define DEMO_OPERATOR "demo@northwind.example"
 
 enum sig_mode { SIGN_GOOD, SIGN_BAD, SIGN_NONE };
 
 struct step {
     const char *what;
-    const char *fmt; /* "@NOW@" stands for the current time in ms */
+    const char *body;
     enum sig_mode sig;
 };
 
-static const struct step steps[] = {
-    {"Instagram DM with an emoji (escaped as Meta sends it)",
-     "{\"object\":\"instagram\",\"entry\":[{\"time\":@NOW@,\"id\":\"" IG_ID "\",\"messaging\":"
-     "[{\"sender\":{\"id\":\"5512345678901234\"},\"recipient\":{\"id\":\"" IG_ID "\"},"
-     "\"timestamp\":@NOW@,\"message\":{\"mid\":\"aWdfZAG1faXRlbToxOklHTWVzc2FnZUlEOmRlbW8x\","
-     "\"text\":\"Hi! Do you ship to Canada? \\ud83d\\udce6\"}}]}]}",
-     SIGN_GOOD},
-    {"the same delivery again (Meta redelivers)", NULL, SIGN_GOOD},
-    {"Instagram story reply",
-     "{\"object\":\"instagram\",\"entry\":[{\"time\":@NOW@,\"id\":\"" IG_ID "\",\"messaging\":"
-     "[{\"sender\":{\"id\":\"5512345678901234\"},\"recipient\":{\"id\":\"" IG_ID "\"},"
-     "\"timestamp\":@NOW@,\"message\":{\"mid\":\"aWdfZAG1faXRlbToxOklHTWVzc2FnZUlEOmRlbW8y\","
-     "\"text\":\"love this colour\",\"reply_to\":{\"story\":{\"id\":\"17900000000000001\","
-     "\"url\":\"https:\\/\\/lookaside.fbsbx.com\\/ig_messaging_cdn\\/?asset_id=1\"}}}}]}]}",
-     SIGN_GOOD},
-    {"Messenger reaction on the Page",
-     "{\"object\":\"page\",\"entry\":[{\"id\":\"" PAGE_ID "\",\"time\":@NOW@,\"messaging\":"
-     "[{\"sender\":{\"id\":\"6600000000000001\"},\"recipient\":{\"id\":\"" PAGE_ID "\"},"
-     "\"timestamp\":@NOW@,\"reaction\":{\"mid\":\"m_demo_page_message\",\"action\":\"react\","
-     "\"reaction\":\"love\",\"emoji\":\"\\u2764\\ufe0f\"}}]}]}",
-     SIGN_GOOD},
-    {"Instagram comment on a post",
-     "{\"object\":\"instagram\",\"entry\":[{\"id\":\"" IG_ID "\",\"time\":@NOW@,\"changes\":"
-     "[{\"field\":\"comments\",\"value\":{\"id\":\"17865799348089039\",\"text\":\"price?\","
-     "\"from\":{\"id\":\"5512345678901234\",\"username\":\"demo.customer\"},"
-     "\"media\":{\"id\":\"17900000000000002\",\"media_product_type\":\"FEED\"}}}]}]}",
-     SIGN_GOOD},
+/* What an attacker (or a misconfigured proxy) might send: refused, nothing stored. */
+static const struct step forged[] = {
     {"a delivery signed with the wrong secret", "{\"object\":\"page\",\"entry\":[]}", SIGN_BAD},
     {"a delivery with no signature", "{\"object\":\"page\",\"entry\":[]}", SIGN_NONE},
-    {"a signed body that is not JSON", "{\"object\":\"page\",\"entry\":[", SIGN_GOOD},
+};
+
+/* What customers write in the demo (channel, customer index, text). */
+static const struct {
+    const char *channel;
+    int customer;
+    const char *text;
+} chats[] = {
+    {"instagram", 0, "Hi! Do you ship to Canada? \xF0\x9F\x93\xA6"},
+    {"messenger", 1, "Are you open on Sunday afternoon?"},
+    {"instagram", 2, "Can I return an opened bag of coffee?"},
 };
 
 #define SIG_HEADER_PREFIX "X-Hub-Signature-256: sha256="
@@ -88,35 +82,14 @@ static int post(const char *url, const char *body, enum sig_mode mode, const cha
     return resp.status;
 }
 
-static void fill_template(char *out, size_t cap, const char *tmpl, long long now)
+static void send_forged(const char *base, const char *secret)
 {
-    char num[24];
-    int nlen = snprintf(num, sizeof num, "%lld", now);
-    size_t o = 0;
-    for (const char *p = tmpl; *p && o + (size_t)nlen + 1 < cap;) {
-        if (strncmp(p, "@NOW@", 5) == 0) {
-            memcpy(out + o, num, (size_t)nlen);
-            o += (size_t)nlen;
-            p += 5;
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-}
-
-static void send_steps(const char *base, const char *secret)
-{
-    char url[600], body[2048] = "";
+    char url[600];
     snprintf(url, sizeof url, "%s/webhooks/meta", base);
-    long long now = (long long)clock_now_ms();
-    printf("\nSending Meta-style webhook deliveries to %s\n\n", url);
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        if (steps[i].fmt)
-            fill_template(body, sizeof body, steps[i].fmt, now + (long long)i);
-        int status = post(url, body, steps[i].sig, secret);
-        printf("  %-55s -> HTTP %d\n", steps[i].what, status);
-    }
+    printf("\nForged deliveries are refused before anything is stored:\n\n");
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++)
+        printf("  %-55s -> HTTP %d\n", forged[i].what,
+               post(url, forged[i].body, forged[i].sig, secret));
 }
 
 static const char *event_text(struct arena *a, const struct store_event *e)
@@ -134,10 +107,10 @@ static const char *event_text(struct arena *a, const struct store_event *e)
     return r;
 }
 
-static void show_events(struct store *s)
+static void show_events(struct store *s, int64_t want)
 {
     int64_t n = 0;
-    for (int i = 0; i < 100 && n < 4; i++) { /* parsing happens on the workers: wait a moment */
+    for (int i = 0; i < 200 && n < want; i++) { /* parsing happens on the workers: wait a moment */
         if (store_events_count(s, &n) != ERR_OK)
             break;
         clock_sleep_ms(50);
@@ -197,34 +170,184 @@ static void replace(char **field, const char *value)
     *field = xstrdup(value);
 }
 
-enum err demo_run(struct config *cfg, const sigset_t *stop_signals)
+/* Empties SB_DATA_DIR/demo of what a server leaves there (nothing else is touched). */
+static void fresh_demo_dir(struct config *cfg)
 {
-    if (!*cfg->meta_app_secret)
-        replace(&cfg->meta_app_secret, DEMO_SECRET);
+    char dir[1024], path[1200];
+    snprintf(dir, sizeof dir, "%s/demo", cfg->data_dir);
+    mkdir(cfg->data_dir, 0700); /* the store creates only the last level */
+    static const char *const files[] = {"switchboard.db", "switchboard.db-wal",
+                                        "switchboard.db-shm", "master.key"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/journal", dir);
+    DIR *d = opendir(path);
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+        char f[1500];
+        snprintf(f, sizeof f, "%s/%s", path, e->d_name);
+        if (e->d_name[0] != '.')
+            unlink(f);
+    }
+    if (d)
+        closedir(d);
+    replace(&cfg->data_dir, dir);
+}
+
+/* Points the server at the emulator and gives it the demo app's credentials. */
+static enum err start_meta(struct config *cfg, const char *base, struct emulator **emu)
+{
+    char secret_hex[33];
+    unsigned char raw[16];
+    crypto_random(raw, sizeof raw);
+    hex_encode(raw, sizeof raw, secret_hex);
+    replace(&cfg->meta_app_id, DEMO_APP_ID);
+    replace(&cfg->meta_app_secret, secret_hex); /* a fresh secret per run */
     if (!*cfg->meta_verify_token)
         replace(&cfg->meta_verify_token, DEMO_TOKEN);
+    struct arena a;
+    arena_init(&a);
+    struct emulator_opts o = {.host = cfg->listen_host[0] && strcmp(cfg->listen_host, "0.0.0.0")
+                                          ? cfg->listen_host
+                                          : "127.0.0.1",
+                              .port = 0,
+                              .app_id = cfg->meta_app_id,
+                              .app_secret = cfg->meta_app_secret,
+                              .webhook_url = arena_printf(&a, "%s/webhooks/meta", base),
+                              .deauthorize_url = arena_printf(&a, "%s/meta/deauthorize", base),
+                              .deletion_url = arena_printf(&a, "%s/meta/data-deletion", base),
+                              .container_ready_ms = 1500};
+    enum err rc = emulator_start(&o, emu);
+    arena_release(&a);
+    if (rc != ERR_OK)
+        return rc;
+    char url[300];
+    snprintf(url, sizeof url, "http://%s:%d", o.host, emulator_port(*emu));
+    replace(&cfg->meta_graph_url, url);
+    replace(&cfg->meta_oauth_url, url);
+    return ERR_OK;
+}
+
+static enum err make_operator(struct store *s, char password[33])
+{
+    unsigned char raw[12];
+    crypto_random(raw, sizeof raw);
+    base64url_encode(raw, sizeof raw, password);
+    int64_t id = 0;
+    return dashboard_user_add(s, DEMO_OPERATOR, "admin", password, &id);
+}
+
+static void customers_write(const char *emu_base)
+{
+    printf("\nCustomers write in through the local Meta, which delivers signed webhooks:\n\n");
+    for (size_t i = 0; i < sizeof chats / sizeof chats[0]; i++) {
+        char url[400];
+        snprintf(url, sizeof url, "%s/_emulator/customers/%d/messages", emu_base,
+                 chats[i].customer);
+        json_t *j = json_pack("{s:s, s:s}", "channel", chats[i].channel, "text", chats[i].text);
+        char *body = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        const char *h[] = {"Content-Type: application/json", NULL};
+        struct http_client_resp resp;
+        enum err rc = http_client_do("POST", url, h, body, strlen(body), 5000, 4096, &resp);
+        printf("  %-9s customer %d: %-45s -> %s\n", chats[i].channel, chats[i].customer,
+               chats[i].text, rc == ERR_OK && resp.status == 200 ? "sent" : "FAILED");
+        if (rc == ERR_OK)
+            free(resp.body);
+        free(body);
+    }
+}
+
+/* The sample shop's policies (examples/kb/, when run from the repository). */
+static void load_kb(const struct config *cfg, struct store *s)
+{
+    const char *dir = *cfg->kb_dir ? cfg->kb_dir : "examples/kb";
+    struct kb_opts o = {
+        .embed_url = cfg->embed_url, .embed_model = cfg->embed_model, .api_key = cfg->llm_api_key};
+    struct kb *k = NULL;
+    printf("\nKnowledge base: the shop's policy documents from %s\n\n", dir);
+    if (kb_new(s, &o, &k) != ERR_OK || kb_add_path(k, dir, NULL, NULL) != ERR_OK) {
+        printf("  (not loaded: %s is missing or unreadable; run the demo from the repository)\n",
+               dir);
+        kb_free(k);
+        return;
+    }
+    struct arena a;
+    arena_init(&a);
+    struct store_kb_doc *docs = NULL;
+    size_t n = 0;
+    if (kb_list(k, &a, &docs, &n) == ERR_OK)
+        printf("  %zu documents indexed for retrieval\n", n);
+    struct kb_results res;
+    const char *q = "do you ship to canada?";
+    if (kb_search(k, &a, q, 1, &res) == ERR_OK && res.n > 0)
+        printf("  best match for \"%s\": %s (%s)\n", q, res.hits[0].heading, res.hits[0].path);
+    arena_release(&a);
+    kb_free(k);
+}
+
+static void closing_words(const struct config *cfg, const char *emu_base, const char *password)
+{
+    printf("\nStill serving. Try it:\n\n"
+           "  Customer simulator   %s/  (write as a customer, see replies, comment on posts)\n"
+           "  Dashboard sign-in    POST %s/api/login as %s, password %s\n"
+           "                       (the dashboard's web page is the next piece of work)\n"
+           "  Webhooks             %s/webhooks/meta (verify token: %s)\n"
+           "  Health and metrics   %s/healthz, %s/metrics\n\n"
+           "Ctrl-C stops it.\n",
+           emu_base, cfg->public_url, DEMO_OPERATOR, password, cfg->public_url,
+           strcmp(cfg->meta_verify_token, DEMO_TOKEN) == 0 ? DEMO_TOKEN : "as configured",
+           cfg->public_url, cfg->public_url);
+    fflush(stdout);
+}
+
+static enum err demo_story(struct config *cfg, struct server *srv, const char *base,
+                           const char *emu_base, char password[33])
+{
+    enum err rc = make_operator(server_store(srv), password);
+    if (rc != ERR_OK)
+        return rc;
+    printf("Switchboard demo: serving at %s; the local Meta at %s\n", cfg->public_url, emu_base);
+    printf("Operator %s created (argon2id; the password is printed below).\n", DEMO_OPERATOR);
+    printf("\nConnecting the demo Page and Instagram account through Facebook Login:\n\n");
+    if (demo_connect(base, DEMO_OPERATOR, password) != ERR_OK)
+        printf("  (connecting did not complete: see the lines above)\n");
+    load_kb(cfg, server_store(srv));
+    customers_write(emu_base);
+    show_events(server_store(srv), (int64_t)(sizeof chats / sizeof chats[0]));
+    send_forged(base, cfg->meta_app_secret);
+    show_metrics(base);
+    return ERR_OK;
+}
+
+enum err demo_run(struct config *cfg, const sigset_t *stop_signals)
+{
     if (!log_enabled(LOG_DEBUG))
         log_set_level(LOG_WARN); /* stdout tells the story; stderr keeps warnings */
     http_client_global_init();
-    struct server *srv = NULL;
-    enum err rc = server_start(cfg, ROLE_ALL, &srv);
-    if (rc != ERR_OK)
-        return rc;
+    fresh_demo_dir(cfg);
     char base[300];
     local_base(cfg, base, sizeof base);
-    printf("Switchboard demo: serving at %s (data in %s)\n", cfg->public_url, cfg->data_dir);
-    send_steps(base, cfg->meta_app_secret);
-    show_events(server_store(srv));
-    show_metrics(base);
-    printf("\nStill serving at %s: /healthz, /readyz, /metrics, /webhooks/meta "
-           "(verify token: %s). Ctrl-C stops it.\n",
-           cfg->public_url,
-           strcmp(cfg->meta_verify_token, DEMO_TOKEN) == 0 ? DEMO_TOKEN : "as configured");
-    fflush(stdout);
-    int sig = 0;
-    while (sigwait(stop_signals, &sig) != 0) {
+    struct emulator *emu = NULL;
+    enum err rc = start_meta(cfg, base, &emu);
+    struct server *srv = NULL;
+    if (rc == ERR_OK)
+        rc = server_start(cfg, ROLE_ALL, &srv);
+    char emu_base[300] = "", password[33] = "";
+    if (rc == ERR_OK) {
+        snprintf(emu_base, sizeof emu_base, "%s", cfg->meta_graph_url);
+        rc = demo_story(cfg, srv, base, emu_base, password);
+    }
+    if (rc == ERR_OK) {
+        closing_words(cfg, emu_base, password);
+        int sig = 0;
+        while (sigwait(stop_signals, &sig) != 0) {
+        }
     }
     server_stop(srv);
-    printf("Stopped.\n");
-    return ERR_OK;
+    emulator_stop(emu);
+    if (rc == ERR_OK)
+        printf("Stopped.\n");
+    return rc;
 }

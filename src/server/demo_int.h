@@ -9,5 +9,8 @@
 #include "server/server.h"
 
 MUST_USE enum err demo_run(struct config *cfg, const sigset_t *stop_signals);
+/* demo_browser.c: signs in as the operator and connects accounts through /oauth/start, the
+ * login dialog and /oauth/callback, printing each step. */
+MUST_USE enum err demo_connect(const char *base, const char *email, const char *password);
 
 #endif

@@ -14,10 +14,13 @@
 #include "dashboard/dashboard.h"
 #include "http/http.h"
 #include "inbox/inbox.h"
+#include "kb/kb.h"
 #include "meta/meta.h"
+#include "meta/privacy.h"
 #include "queue/queue.h"
 #include "server/demo_int.h"
 #include "server/ops.h"
+#include "server/scheduler.h"
 #include "store/store.h"
 
 struct server {
@@ -26,8 +29,11 @@ struct server {
     struct store *main_store;
     struct queue *queue;
     struct inbox *inbox;
+    struct kb_sync *kb_sync; /* SB_KB_DIR, indexed in the background */
     struct meta_ingest *ingest;
+    struct meta_privacy *privacy;
     struct ops *ops;
+    struct scheduler *scheduler; /* token health (ROLE_SCHEDULER) and account gauges */
     struct dashboard *dashboard;
     struct http_server *http;
     struct http_route routes[64];
@@ -57,6 +63,25 @@ static void add_route(struct server *r, unsigned methods, const char *pattern, h
     r->routes[r->n_routes++] = (struct http_route){methods, pattern, fn, ctx, max_body};
 }
 
+/* Meta's data deletion and deauthorize callbacks (meta/privacy.h). */
+static enum err add_privacy_routes(struct server *r, const struct config *cfg)
+{
+    struct meta_privacy_opts po = {.app_secret = cfg->meta_app_secret,
+                                   .public_url = cfg->public_url,
+                                   .store = &r->so,
+                                   .queue = r->queue};
+    enum err rc = meta_privacy_new(&po, &r->privacy);
+    if (rc != ERR_OK)
+        return rc;
+    add_route(r, HTTP_POST, "/meta/data-deletion", meta_privacy_deletion, r->privacy,
+              META_PRIVACY_MAX_BODY);
+    add_route(r, HTTP_GET, "/meta/data-deletion/{code}", meta_privacy_deletion_status, r->privacy,
+              0);
+    add_route(r, HTTP_POST, "/meta/deauthorize", meta_privacy_deauthorize, r->privacy,
+              META_PRIVACY_MAX_BODY);
+    return ERR_OK;
+}
+
 static enum err start_http(struct server *r, const struct config *cfg, unsigned roles)
 {
     if (roles & ROLE_INGEST) {
@@ -69,6 +94,9 @@ static enum err start_http(struct server *r, const struct config *cfg, unsigned 
         add_route(r, HTTP_GET, "/webhooks/meta", meta_webhook_verify, r->ingest, 0);
         add_route(r, HTTP_POST, "/webhooks/meta", meta_webhook_receive, r->ingest,
                   (size_t)cfg->webhook_max_bytes);
+        rc = add_privacy_routes(r, cfg);
+        if (rc != ERR_OK)
+            return rc;
     }
     add_route(r, HTTP_GET, "/healthz", ops_healthz, r->ops, 0);
     add_route(r, HTTP_GET, "/readyz", ops_readyz, r->ops, 0);
@@ -106,6 +134,14 @@ static enum err start(struct server *r, const struct config *cfg, unsigned roles
         struct inbox_opts io = {.store = &r->so, .queue = r->queue, .workers = (int)cfg->workers};
         rc = inbox_start(&io, &r->inbox);
     }
+    if (rc == ERR_OK && (roles & ROLE_WORKER) && cfg->kb_dir && *cfg->kb_dir) {
+        struct kb_opts ko = {.embed_url = cfg->embed_url,
+                             .embed_model = cfg->embed_model,
+                             .api_key = cfg->llm_api_key};
+        rc = kb_sync_start(&r->so, &ko, cfg->kb_dir, KB_SYNC_INTERVAL_MS, &r->kb_sync);
+    }
+    if (rc == ERR_OK)
+        rc = scheduler_start(cfg, &r->so, roles, &r->scheduler);
     if (rc == ERR_OK && (roles & (ROLE_INGEST | ROLE_GATEWAY)))
         rc = start_http(r, cfg, roles);
     return rc;
@@ -122,9 +158,12 @@ static void stop(struct server *r)
             log_warn("server.drain_timeout", LOG_INT("in_flight", http_server_in_flight(r->http)));
         http_server_stop(r->http);
     }
+    scheduler_stop(r->scheduler);
+    kb_sync_stop(r->kb_sync);
     inbox_stop(r->inbox);
     queue_free(r->queue);
     meta_ingest_free(r->ingest);
+    meta_privacy_free(r->privacy);
     ops_free(r->ops);
     dashboard_free(r->dashboard);
     if (r->main_store)

@@ -114,4 +114,51 @@ enum err sqlite_oauth_state_add(struct store *base, const char *state_hash,
 enum err sqlite_oauth_state_take(struct store *base, const char *state_hash,
                                  const char *session_hash, int64_t now_ms);
 
+/* Connected accounts (sqlite_accounts.c). */
+enum err sqlite_account_get(struct store *base, struct arena *a, enum store_platform p,
+                            const char *external_id, int64_t id, struct store_account *out);
+enum err sqlite_account_insert(struct store *base, const struct store_account_new *in,
+                               int64_t now_ms, int64_t *id);
+enum err sqlite_account_update(struct store *base, int64_t id, const struct store_account_new *in,
+                               bool with_token, int64_t now_ms);
+enum err sqlite_accounts_list(struct store *base, struct arena *a, struct store_account **out,
+                              size_t *n);
+enum err sqlite_account_set_status(struct store *base, int64_t id, enum store_account_status st,
+                                   const char *reason, int64_t now_ms);
+enum err sqlite_account_set_subscription(struct store *base, int64_t id, const char *fields,
+                                         int64_t now_ms);
+enum err sqlite_account_tokens(struct store *base, struct arena *a, int64_t after_id, size_t max,
+                               struct store_sealed_token *out, size_t *n);
+enum err sqlite_account_token_swap(struct store *base, int64_t id, const unsigned char *old,
+                                   size_t old_len, const unsigned char *new_enc, size_t new_len,
+                                   bool *swapped);
+
+/* Privacy: deletion requests, erase, revoke, export (sqlite_privacy.c). */
+enum err sqlite_deletion_add(struct store *base, const struct store_deletion *d);
+enum err sqlite_deletion_get(struct store *base, struct arena *a, const char *code,
+                             struct store_deletion *out);
+enum err sqlite_deletion_finish(struct store *base, const char *code, const char *status,
+                                const char *detail, int64_t now_ms);
+enum err sqlite_privacy_erase(struct store *base, const char *user_id, const char *reason,
+                              int64_t now_ms, struct store_privacy_counts *out);
+enum err sqlite_privacy_revoke(struct store *base, const char *user_id, const char *reason,
+                               int64_t now_ms, int64_t *n);
+enum err sqlite_privacy_export(struct store *base, const char *user_id, store_row_fn *fn,
+                               void *ctx);
+
+/* Knowledge base (sqlite_kb.c). */
+enum err sqlite_kb_doc_get(struct store *base, struct arena *a, const char *path,
+                           struct store_kb_doc *out);
+enum err sqlite_kb_doc_put(struct store *base, const struct store_kb_doc_new *d, int64_t now_ms,
+                           int64_t *id);
+enum err sqlite_kb_doc_delete(struct store *base, const char *path);
+enum err sqlite_kb_docs_list(struct store *base, struct arena *a, const char *prefix,
+                             struct store_kb_doc **out, size_t *n);
+enum err sqlite_kb_search(struct store *base, struct arena *a, const char *match, size_t max,
+                          struct store_kb_hit *out, size_t *n);
+enum err sqlite_kb_chunks_get(struct store *base, struct arena *a, const int64_t *ids, size_t n_ids,
+                              struct store_kb_hit *out, size_t *n);
+enum err sqlite_kb_vectors(struct store *base, const char *model, store_kb_vec_fn *fn, void *ctx);
+enum err sqlite_kb_version(struct store *base, int64_t *version);
+
 #endif

@@ -21,7 +21,7 @@ static const char m1_core[] =
     "  external_id TEXT NOT NULL," /* Page id or IG professional account id */
     "  page_id TEXT,"              /* the Page an IG account is linked to */
     "  name TEXT, username TEXT, picture_url TEXT,"
-    "  token_enc BLOB," /* AES-256-GCM(nonce|ct|tag), AAD = account id */
+    "  token_enc BLOB," /* sealed (core/keys.h), AAD "<platform>:<external_id>" */
     "  token_expires_at INTEGER,"
     "  user_id TEXT," /* app-scoped id of the admin who connected it */
     "  scopes TEXT,"
@@ -159,10 +159,50 @@ static const char m3_journal[] =
     "  segment TEXT PRIMARY KEY,"  /* intake journal segment file name */
     "  offset INTEGER NOT NULL);"; /* bytes already moved into jobs */
 
+static const char m4_account_expiry[] =
+    "ALTER TABLE accounts ADD COLUMN data_access_expires_at INTEGER;"; /* debug_token's */
+
+/* Data deletion finds a person's rows by these: accounts by the admin's app-scoped id, events
+ * by the customer's scoped ids (both directions), conversations by contact (the cascade from
+ * contacts too), and deletion requests by person (export). */
+static const char m5_privacy[] =
+    "CREATE INDEX accounts_user ON accounts(user_id) WHERE user_id IS NOT NULL;"
+    "CREATE INDEX events_sender ON events(sender_id);"
+    "CREATE INDEX events_recipient ON events(recipient_id);"
+    "CREATE INDEX conversations_contact ON conversations(contact_id);"
+    "CREATE INDEX deletion_requests_user ON deletion_requests(user_id);";
+
+/* The knowledge base's FTS index: stemmed (porter over unicode61, accents folded) so "shipping"
+ * finds "ship" and "cafe" finds "café"; kept in step with kb_chunks by triggers, which also
+ * fire for the chunks a document's ON DELETE CASCADE removes. embed_model names the model
+ * whose vectors the document's chunks carry (NULL: none). */
+static const char m6_kb_index[] =
+    "ALTER TABLE kb_documents ADD COLUMN embed_model TEXT;"
+    "DROP TABLE kb_fts;"
+    "CREATE VIRTUAL TABLE kb_fts USING fts5(heading, text, content='kb_chunks',"
+    "  content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER kb_chunks_ai AFTER INSERT ON kb_chunks BEGIN"
+    "  INSERT INTO kb_fts (rowid, heading, text) VALUES (new.id, new.heading, new.text);"
+    " END;"
+    "CREATE TRIGGER kb_chunks_ad AFTER DELETE ON kb_chunks BEGIN"
+    "  INSERT INTO kb_fts (kb_fts, rowid, heading, text)"
+    "    VALUES ('delete', old.id, old.heading, old.text);"
+    " END;"
+    "CREATE TRIGGER kb_chunks_au AFTER UPDATE OF heading, text ON kb_chunks BEGIN"
+    "  INSERT INTO kb_fts (kb_fts, rowid, heading, text)"
+    "    VALUES ('delete', old.id, old.heading, old.text);"
+    "  INSERT INTO kb_fts (rowid, heading, text) VALUES (new.id, new.heading, new.text);"
+    " END;"
+    "CREATE INDEX kb_chunks_document ON kb_chunks(document_id);"
+    "INSERT INTO kb_fts (kb_fts) VALUES ('rebuild');";
+
 const struct sqlite_migration sqlite_migrations[] = {
     {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},
     {2, "operators, posts, media, knowledge base, settings, bus", m2_people_content},
     {3, "intake journal offsets", m3_journal},
+    {4, "accounts: data access expiry", m4_account_expiry},
+    {5, "privacy: indexes for data deletion and export", m5_privacy},
+    {6, "knowledge base: stemmed FTS kept in step by triggers, embedding model", m6_kb_index},
 };
 
 const int sqlite_n_migrations = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -239,3 +239,82 @@ enum err store_oauth_state_take(struct store *s, const char *state_hash, const c
 {
     return s->ops->oauth_state_take(s, state_hash, session_hash, now_ms);
 }
+
+enum err store_deletion_add(struct store *s, const struct store_deletion *d)
+{
+    return s->ops->deletion_add(s, d);
+}
+
+enum err store_deletion_get(struct store *s, struct arena *a, const char *code,
+                            struct store_deletion *out)
+{
+    return s->ops->deletion_get(s, a, code, out);
+}
+
+enum err store_deletion_finish(struct store *s, const char *code, const char *status,
+                               const char *detail, int64_t now_ms)
+{
+    return s->ops->deletion_finish(s, code, status, detail, now_ms);
+}
+
+enum err store_privacy_erase(struct store *s, const char *user_id, const char *reason,
+                             int64_t now_ms, struct store_privacy_counts *out)
+{
+    return s->ops->privacy_erase(s, user_id, reason, now_ms, out);
+}
+
+enum err store_privacy_revoke(struct store *s, const char *user_id, const char *reason,
+                              int64_t now_ms, int64_t *n)
+{
+    return s->ops->privacy_revoke(s, user_id, reason, now_ms, n);
+}
+
+enum err store_privacy_export(struct store *s, const char *user_id, store_row_fn *fn, void *ctx)
+{
+    return s->ops->privacy_export(s, user_id, fn, ctx);
+}
+
+enum err store_kb_doc_get(struct store *s, struct arena *a, const char *path,
+                          struct store_kb_doc *out)
+{
+    return s->ops->kb_doc_get(s, a, path, out);
+}
+
+enum err store_kb_doc_put(struct store *s, const struct store_kb_doc_new *d, int64_t now_ms,
+                          int64_t *id)
+{
+    return s->ops->kb_doc_put(s, d, now_ms, id);
+}
+
+enum err store_kb_doc_delete(struct store *s, const char *path)
+{
+    return s->ops->kb_doc_delete(s, path);
+}
+
+enum err store_kb_docs_list(struct store *s, struct arena *a, const char *prefix,
+                            struct store_kb_doc **out, size_t *n)
+{
+    return s->ops->kb_docs_list(s, a, prefix, out, n);
+}
+
+enum err store_kb_search(struct store *s, struct arena *a, const char *match, size_t max,
+                         struct store_kb_hit *out, size_t *n)
+{
+    return s->ops->kb_search(s, a, match, max, out, n);
+}
+
+enum err store_kb_chunks_get(struct store *s, struct arena *a, const int64_t *ids, size_t n_ids,
+                             struct store_kb_hit *out, size_t *n)
+{
+    return s->ops->kb_chunks_get(s, a, ids, n_ids, out, n);
+}
+
+enum err store_kb_vectors(struct store *s, const char *model, store_kb_vec_fn *fn, void *ctx)
+{
+    return s->ops->kb_vectors(s, model, fn, ctx);
+}
+
+enum err store_kb_version(struct store *s, int64_t *version)
+{
+    return s->ops->kb_version(s, version);
+}

@@ -202,4 +202,250 @@ MUST_USE enum err store_oauth_state_add(struct store *s, const char *state_hash,
 MUST_USE enum err store_oauth_state_take(struct store *s, const char *state_hash,
                                          const char *session_hash, int64_t now_ms);
 
+/* ---- connected accounts: Facebook Pages and Instagram accounts (store/accounts.c) ----
+ *
+ * One row per (platform, external_id). The access token is stored only sealed (core/keys.h:
+ * AES-256-GCM under the master key) with the associated data "<platform>:<external_id>"
+ * ("messenger:104000000000001"), which stays the same across reconnects and key rotations.
+ * The store never sees a plaintext token; meta/vault.h seals and opens. An Instagram
+ * account's token is its Page's token; its page_id names that Page. Times are Unix ms. */
+
+enum store_platform { STORE_MESSENGER, STORE_INSTAGRAM };
+enum store_account_status {
+    STORE_ACCOUNT_ACTIVE,
+    STORE_ACCOUNT_NEEDS_RECONNECT, /* the token died (code 190): an operator must reconnect */
+    STORE_ACCOUNT_REVOKED,         /* the user removed the app (deauthorize) */
+};
+
+/* "messenger" / "instagram"; "active" / "needs_reconnect" / "revoked". */
+const char *store_platform_name(enum store_platform p);
+const char *store_account_status_name(enum store_account_status st);
+/* ERR_INVALID for any other text. */
+MUST_USE enum err store_platform_parse(const char *s, enum store_platform *out);
+
+#define STORE_ACCOUNTS_MAX  1000 /* store_accounts_list() answers ERR_TOO_LARGE past this */
+#define STORE_TOKEN_AAD_MAX 96   /* "instagram:" + an id, with room to spare */
+
+/* "<platform>:<external_id>" into out; false when it does not fit (an absurd id). */
+bool store_token_aad(enum store_platform p, const char *external_id, char *out, size_t cap);
+
+struct store_account {
+    int64_t id;
+    enum store_platform platform;
+    const char *external_id; /* Page id or Instagram professional account id */
+    const char *page_id;     /* Instagram: the linked Page; Messenger: the Page itself */
+    const char *name, *username, *picture_url; /* NULL when unknown */
+    const unsigned char *token_enc;            /* sealed token, NULL when none */
+    size_t token_enc_len;
+    int64_t token_expires_at;       /* 0: never expires */
+    int64_t data_access_expires_at; /* 0: unknown */
+    const char *user_id;            /* app-scoped id of the person who connected it */
+    const char *scopes;             /* granted scopes, comma-separated, sorted; NULL unknown */
+    enum store_account_status status;
+    const char *status_reason;     /* plain words, NULL when active */
+    const char *subscribed_fields; /* webhook fields as read back from Meta, comma-separated */
+    int64_t subscribed_at;         /* 0: never confirmed */
+    int64_t created_at, updated_at;
+};
+
+/* What a (re)connect brings for one account: the profile and a freshly sealed token. */
+struct store_account_new {
+    enum store_platform platform;
+    const char *external_id, *page_id, *name, *username, *picture_url;
+    const unsigned char *token_enc; /* sealed with store_token_aad(); never empty */
+    size_t token_enc_len;
+    int64_t token_expires_at, data_access_expires_at;
+    const char *user_id, *scopes;
+};
+
+/* The rule "a reconnect never overwrites a good token with an empty or worse one", as one
+ * pure function. stored: the row's token facts (has_token false when there is no row or no
+ * token); incoming: the new token's. Pure: any thread. */
+struct store_token_facts {
+    bool has_token;
+    int64_t expires_at; /* 0: never */
+    const char *scopes; /* comma-separated; NULL or "" = none known */
+    enum store_account_status status;
+};
+enum store_token_verdict {
+    STORE_TOKEN_REPLACE,     /* take the incoming token */
+    STORE_TOKEN_KEEP_EMPTY,  /* the incoming token is empty */
+    STORE_TOKEN_KEEP_EXPIRY, /* it expires (sooner) where the stored one lasts (longer) */
+    STORE_TOKEN_KEEP_SCOPES, /* it lacks a scope the stored one has */
+};
+/* The stored token is replaced when it is missing, known dead (status needs_reconnect or
+ * revoked, or expired at now_ms), or when the incoming one is at least as good: not empty, not
+ * expiring sooner (never > any date; a later date > an earlier one), and holding every scope
+ * the stored one holds. */
+enum store_token_verdict store_token_compare(const struct store_token_facts *stored,
+                                             const struct store_token_facts *incoming,
+                                             int64_t now_ms);
+const char *store_token_verdict_name(enum store_token_verdict v);
+
+/* Inserts or updates the account by (platform, external_id) in one transaction. The profile
+ * (page_id, name, username, picture_url) is always updated; the token fields (token_enc,
+ * expiries, user_id, scopes) only when store_token_compare() says REPLACE, and then the
+ * status goes back to active. *id receives the row id; *verdict (may be NULL) what happened
+ * to the token. ERR_INVALID: no external_id, or no token for a new row. */
+MUST_USE enum err store_account_upsert(struct store *s, const struct store_account_new *in,
+                                       int64_t now_ms, int64_t *id,
+                                       enum store_token_verdict *verdict);
+/* One account with its sealed token, strings and bytes in the arena. ERR_NOT_FOUND. */
+MUST_USE enum err store_account_get(struct store *s, struct arena *a, enum store_platform p,
+                                    const char *external_id, struct store_account *out);
+MUST_USE enum err store_account_by_id(struct store *s, struct arena *a, int64_t id,
+                                      struct store_account *out);
+/* Every account, Pages first then Instagram, by external id; array in the arena (*out NULL
+ * when *n is 0). ERR_TOO_LARGE past STORE_ACCOUNTS_MAX. */
+MUST_USE enum err store_accounts_list(struct store *s, struct arena *a, struct store_account **out,
+                                      size_t *n);
+/* Sets the status and its reason (plain words, no token; NULL clears). ERR_NOT_FOUND. */
+MUST_USE enum err store_account_set_status(struct store *s, int64_t id,
+                                           enum store_account_status st, const char *reason,
+                                           int64_t now_ms);
+/* Records the webhook fields read back from Meta (comma-separated; "" = none) at now_ms. */
+MUST_USE enum err store_account_set_subscription(struct store *s, int64_t id, const char *fields,
+                                                 int64_t now_ms);
+
+/* Key rotation (meta/vault.h drives it; safe while a server runs). */
+struct store_sealed_token {
+    int64_t id;
+    enum store_platform platform;
+    const char *external_id;
+    const unsigned char *token_enc;
+    size_t token_enc_len;
+};
+/* Up to max rows with a token and id > after_id, in id order (bytes in the arena). */
+MUST_USE enum err store_account_tokens(struct store *s, struct arena *a, int64_t after_id,
+                                       size_t max, struct store_sealed_token *out, size_t *n);
+/* Compare-and-swap: replaces token_enc only while it still equals old (a reconnect in the
+ * meantime wins). *swapped says whether it did. Call inside store_begin()/store_commit() to
+ * swap a batch at once. */
+MUST_USE enum err store_account_token_swap(struct store *s, int64_t id, const unsigned char *old,
+                                           size_t old_len, const unsigned char *new_enc,
+                                           size_t new_len, bool *swapped);
+
+/* ---- privacy: deletion requests and everything stored about one person (sqlite_privacy.c)
+ *
+ * A person is named by their app-scoped user id (Meta's signed_request user_id): the
+ * accounts they connected carry it in user_id, a customer's contact rows in user_id (when
+ * known) next to the page-scoped id (PSID/IGSID) the webhooks use. */
+
+struct store_deletion {
+    const char *code;    /* the confirmation code */
+    const char *user_id; /* app-scoped user id */
+    const char *kind;    /* "meta" (the callback) or "cli" */
+    const char *status;  /* "pending", "completed" or "failed" */
+    const char *detail;  /* completed: JSON counts (store_privacy_counts); failed: the reason */
+    int64_t created_at, completed_at; /* completed_at 0 while pending */
+};
+
+/* ERR_CONFLICT when the code exists. */
+MUST_USE enum err store_deletion_add(struct store *s, const struct store_deletion *d);
+/* ERR_NOT_FOUND when absent. Strings in the arena. */
+MUST_USE enum err store_deletion_get(struct store *s, struct arena *a, const char *code,
+                                     struct store_deletion *out);
+/* Sets status, detail and completed_at. ERR_NOT_FOUND when absent. */
+MUST_USE enum err store_deletion_finish(struct store *s, const char *code, const char *status,
+                                        const char *detail, int64_t now_ms);
+
+struct store_privacy_counts {
+    int64_t accounts; /* connections the person made: token, scopes and their id erased */
+    int64_t contacts, conversations, messages;
+    int64_t events;       /* raw webhook events sent by or to the person's scoped ids */
+    int64_t dead_letters; /* unusable webhook bodies that mention those ids */
+};
+
+/* Erases everything stored about user_id, in the caller's transaction (call inside
+ * store_begin()/store_commit() so a crash undoes all of it or none): as a customer, their
+ * contacts, those contacts' conversations and messages, and the events and dead letters that
+ * carry the contacts' scoped ids; as an admin who connected accounts, the token, expiries,
+ * scopes and their id on those accounts, which become 'revoked' with reason. The accounts
+ * and the conversations under them stay: they are the business's records, not the admin's.
+ * Running it again finds nothing more (idempotent). */
+MUST_USE enum err store_privacy_erase(struct store *s, const char *user_id, const char *reason,
+                                      int64_t now_ms, struct store_privacy_counts *out);
+/* Deauthorization: every account connected by user_id becomes 'revoked' with reason and
+ * loses its token; *n receives how many. */
+MUST_USE enum err store_privacy_revoke(struct store *s, const char *user_id, const char *reason,
+                                       int64_t now_ms, int64_t *n);
+
+/* One column of an exported row. Text is NUL-terminated and lives until the callback
+ * returns; blobs arrive as STORE_V_TEXT when they are valid UTF-8 and are skipped otherwise. */
+enum store_value_type { STORE_V_NULL, STORE_V_INT, STORE_V_REAL, STORE_V_TEXT };
+struct store_field {
+    const char *name;
+    enum store_value_type type;
+    int64_t i;
+    double d;
+    const char *text;
+    size_t len;
+};
+typedef enum err store_row_fn(void *ctx, const char *table, const struct store_field *fields,
+                              size_t n_fields);
+/* Calls fn once per row stored about user_id, table by table ("accounts", "contacts",
+ * "conversations", "messages", "events", "dead_letters", "deletion_requests"). Tokens and
+ * any other sealed column (*_enc) are never passed. A non-OK return from fn stops the walk
+ * and is returned. */
+MUST_USE enum err store_privacy_export(struct store *s, const char *user_id, store_row_fn *fn,
+                                       void *ctx);
+
+/* ---- knowledge base (kb/ owns chunking and ranking; sqlite_kb.c) ---- */
+
+struct store_kb_doc {
+    int64_t id;
+    const char *path, *title, *sha256;
+    const char *embed_model; /* the model of its chunks' vectors; NULL: none */
+    int64_t n_chunks, updated_at;
+};
+
+struct store_kb_chunk_new {
+    const char *heading, *text;
+    const float *vec; /* NULL, or the document's dim floats */
+};
+
+struct store_kb_doc_new {
+    const char *path, *title, *sha256;
+    const char *embed_model; /* NULL when the chunks carry no vectors */
+    size_t dim;              /* floats per vector */
+    const struct store_kb_chunk_new *chunks;
+    size_t n_chunks;
+};
+
+struct store_kb_hit {
+    int64_t chunk_id;
+    const char *path, *title, *heading, *text;
+    double bm25;      /* FTS5 bm25(): negative, lower is better; 0 from store_kb_chunks_get() */
+    uint64_t matched; /* bit i: phrase i of the MATCH expression occurs in the chunk */
+};
+
+/* The document stored for path; ERR_NOT_FOUND when none. Strings in the arena. */
+MUST_USE enum err store_kb_doc_get(struct store *s, struct arena *a, const char *path,
+                                   struct store_kb_doc *out);
+/* Replaces the document at d->path and all its chunks (and their index entries) in one
+ * transaction; *id receives the new document's id (may be NULL). */
+MUST_USE enum err store_kb_doc_put(struct store *s, const struct store_kb_doc_new *d,
+                                   int64_t now_ms, int64_t *id);
+/* Removes a document and its chunks; ERR_NOT_FOUND when there is none. */
+MUST_USE enum err store_kb_doc_delete(struct store *s, const char *path);
+/* Documents whose path starts with prefix (NULL: all), ordered by path, as an array in the
+ * arena. */
+MUST_USE enum err store_kb_docs_list(struct store *s, struct arena *a, const char *prefix,
+                                     struct store_kb_doc **out, size_t *n);
+/* The best max chunks for an FTS5 MATCH expression over heading (weight 2) and text (weight
+ * 1), best first. The caller builds match from user text safely (kb_query_terms()); FTS5
+ * syntax errors are ERR_INVALID. */
+MUST_USE enum err store_kb_search(struct store *s, struct arena *a, const char *match, size_t max,
+                                  struct store_kb_hit *out, size_t *n);
+/* The chunks with these ids, in any order; unknown ids are left out. */
+MUST_USE enum err store_kb_chunks_get(struct store *s, struct arena *a, const int64_t *ids,
+                                      size_t n_ids, struct store_kb_hit *out, size_t *n);
+/* Calls fn for every chunk with a vector of model, in chunk id order; vec lives during the
+ * call. */
+typedef void store_kb_vec_fn(void *ctx, int64_t chunk_id, const float *vec, size_t dim);
+MUST_USE enum err store_kb_vectors(struct store *s, const char *model, store_kb_vec_fn *fn,
+                                   void *ctx);
+/* A number that changes whenever a document is put or deleted, by any process. */
+MUST_USE enum err store_kb_version(struct store *s, int64_t *version);
+
 #endif

@@ -61,6 +61,49 @@ struct store_ops {
                                 int64_t now_ms, int64_t expires_at);
     enum err (*oauth_state_take)(struct store *s, const char *state_hash, const char *session_hash,
                                  int64_t now_ms);
+    /* connected accounts (sqlite_accounts.c); the reconnect rule lives in accounts.c */
+    enum err (*account_get)(struct store *s, struct arena *a, enum store_platform p,
+                            const char *external_id, int64_t id, struct store_account *out);
+    enum err (*account_insert)(struct store *s, const struct store_account_new *in, int64_t now_ms,
+                               int64_t *id);
+    enum err (*account_update)(struct store *s, int64_t id, const struct store_account_new *in,
+                               bool with_token, int64_t now_ms);
+    enum err (*accounts_list)(struct store *s, struct arena *a, struct store_account **out,
+                              size_t *n);
+    enum err (*account_set_status)(struct store *s, int64_t id, enum store_account_status st,
+                                   const char *reason, int64_t now_ms);
+    enum err (*account_set_subscription)(struct store *s, int64_t id, const char *fields,
+                                         int64_t now_ms);
+    enum err (*account_tokens)(struct store *s, struct arena *a, int64_t after_id, size_t max,
+                               struct store_sealed_token *out, size_t *n);
+    enum err (*account_token_swap)(struct store *s, int64_t id, const unsigned char *old,
+                                   size_t old_len, const unsigned char *new_enc, size_t new_len,
+                                   bool *swapped);
+    /* privacy: deletion requests, one person's data (sqlite_privacy.c) */
+    enum err (*deletion_add)(struct store *s, const struct store_deletion *d);
+    enum err (*deletion_get)(struct store *s, struct arena *a, const char *code,
+                             struct store_deletion *out);
+    enum err (*deletion_finish)(struct store *s, const char *code, const char *status,
+                                const char *detail, int64_t now_ms);
+    enum err (*privacy_erase)(struct store *s, const char *user_id, const char *reason,
+                              int64_t now_ms, struct store_privacy_counts *out);
+    enum err (*privacy_revoke)(struct store *s, const char *user_id, const char *reason,
+                               int64_t now_ms, int64_t *n);
+    enum err (*privacy_export)(struct store *s, const char *user_id, store_row_fn *fn, void *ctx);
+    /* knowledge base (sqlite_kb.c) */
+    enum err (*kb_doc_get)(struct store *s, struct arena *a, const char *path,
+                           struct store_kb_doc *out);
+    enum err (*kb_doc_put)(struct store *s, const struct store_kb_doc_new *d, int64_t now_ms,
+                           int64_t *id);
+    enum err (*kb_doc_delete)(struct store *s, const char *path);
+    enum err (*kb_docs_list)(struct store *s, struct arena *a, const char *prefix,
+                             struct store_kb_doc **out, size_t *n);
+    enum err (*kb_search)(struct store *s, struct arena *a, const char *match, size_t max,
+                          struct store_kb_hit *out, size_t *n);
+    enum err (*kb_chunks_get)(struct store *s, struct arena *a, const int64_t *ids, size_t n_ids,
+                              struct store_kb_hit *out, size_t *n);
+    enum err (*kb_vectors)(struct store *s, const char *model, store_kb_vec_fn *fn, void *ctx);
+    enum err (*kb_version)(struct store *s, int64_t *version);
 };
 
 struct store {
