@@ -38,7 +38,7 @@ struct http_server {
     const struct http_route *routes;
     size_t n_routes;
     _Atomic int in_flight;
-    bool quiesced;
+    _Atomic bool quiesced;
 };
 
 struct http_req {
@@ -393,6 +393,14 @@ static enum err make_addr(const struct http_server_opts *o, struct sockaddr_stor
     return ERR_INVALID;
 }
 
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)addr;
+    (void)len;
+    const struct http_server *s = cls;
+    return atomic_load(&s->quiesced) ? MHD_NO : MHD_YES;
+}
+
 enum err http_server_start(const struct http_server_opts *o, const struct http_route *routes,
                            size_t n_routes, struct http_server **out)
 {
@@ -408,12 +416,13 @@ enum err http_server_start(const struct http_server_opts *o, const struct http_r
     s->n_routes = n_routes;
     long threads = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
     s->d = MHD_start_daemon(
-        (unsigned)flags, (uint16_t)o->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(threads < 1 ? 1 : threads), MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(o->idle_timeout_s > 0 ? o->idle_timeout_s : 60), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_END);
+        (unsigned)flags, (uint16_t)o->port, accept_policy, s, on_access, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads < 1 ? 1 : threads),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->idle_timeout_s > 0 ? o->idle_timeout_s : 60),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
+        20000u, MHD_OPTION_END);
     if (!s->d) {
         free(s);
         log_error("http.bind_failed", LOG_STR("host", o->host), LOG_INT("port", o->port));
@@ -423,14 +432,19 @@ enum err http_server_start(const struct http_server_opts *o, const struct http_r
     return ERR_OK;
 }
 
+/* Quiescing refuses new connections through the accept policy instead of
+ * MHD_quiesce_daemon(): with a thread pool on epoll, libmicrohttpd 0.9.75 lets the caller and a
+ * worker both remove the listening socket from the worker's epoll set, and the loser aborts the
+ * process ("Failed to remove listen FD from epoll set"). */
+/* Quiescing refuses new connections through the accept policy instead of
+ * MHD_quiesce_daemon(): with a thread pool on epoll, libmicrohttpd 0.9.75 lets the caller and a
+ * worker both remove the listening socket from the worker's epoll set, and the loser aborts the
+ * process ("Failed to remove listen FD from epoll set"). */
+
 void http_server_quiesce(struct http_server *s)
 {
-    if (s && !s->quiesced) {
-        MHD_socket fd = MHD_quiesce_daemon(s->d);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
-        s->quiesced = true;
-    }
+    if (s)
+        atomic_store(&s->quiesced, true);
 }
 
 bool http_server_drain(struct http_server *s, int timeout_ms)

@@ -20,6 +20,8 @@ static void unset_all(void)
                                        "SB_META_GRAPH_URL",
                                        "SB_META_GRAPH_VERSION",
                                        "SB_META_OAUTH_URL",
+                                       "SB_META_SCOPES",
+                                       "SB_TOKEN_CHECK_INTERVAL_S",
                                        "SB_LLM_URL",
                                        "SB_LLM_MODEL",
                                        "SB_LLM_API_KEY",
