@@ -136,3 +136,60 @@ class TestOperators(ServerTestCase):
         self.assertIn(b"expired or was already used", r.body)
         r = c.request("GET", "/oauth/callback?state=made-up&code=x")
         self.assertIn(b"expired or was already used", r.body)
+
+
+class TestDashboardConnect(ServerTestCase):
+    """/oauth/start -> the (emulated) Facebook Login dialog -> /oauth/callback, end to end."""
+
+    def setUp(self):
+        from emu import APP_ID, APP_SECRET, Emulator
+        self.emu = Emulator()
+        self.addCleanup(self.emu.stop)
+        self.emu.start()
+        self.server = self.start_server(secret=APP_SECRET, env={
+            "SB_META_APP_ID": APP_ID,
+            "SB_META_GRAPH_URL": self.emu.base,
+            "SB_META_OAUTH_URL": self.emu.base})
+        self.assertEqual(add_user(self.server, "ana@shop.example").returncode, 0)
+        self.client = Client(self.server)
+        self.client.login("ana@shop.example")
+
+    def dialog_allow(self):
+        """Presses Continue on the dialog /oauth/start sent us to; returns the callback path."""
+        r = self.client.request("GET", "/oauth/start")
+        dialog = urllib.parse.urlparse(r.headers["location"])
+        q = dict(urllib.parse.parse_qsl(dialog.query))
+        q.pop("response_type", None)
+        r = self.emu.graph("POST", "/dialog/oauth/confirm", form=dict(q, decision="allow"))
+        back = urllib.parse.urlparse(r.headers["location"])
+        return back.path + "?" + back.query
+
+    def test_connect_through_the_dialog(self):
+        r = self.client.request("GET", self.dialog_allow())
+        self.assertEqual(r.status, 200, r.body[:2000])
+        page = r.body.decode()
+        self.assertIn("Connected Page Northwind Coffee", page)
+        self.assertIn("@northwind.coffee", page)
+        self.assertIn("has no Instagram account linked", page)
+        rows = self.server.query("SELECT platform, external_id, status FROM accounts "
+                                 "ORDER BY platform, external_id")
+        self.assertEqual(rows, [("instagram", "17841400000000001", "active"),
+                                ("messenger", "104000000000001", "active"),
+                                ("messenger", "104000000000002", "active")])
+        subs = self.emu.graph("GET", "/104000000000001/subscribed_apps",
+                              token=self.emu.page_token()).json()["data"]
+        self.assertIn("messages", subs[0]["subscribed_fields"])
+
+    def test_a_code_meta_refuses_connects_nothing(self):
+        path = self.dialog_allow()
+        code = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(path).query))["code"]
+        # the code is spent before Switchboard can use it (as a replayed or stolen one would be)
+        spent = self.emu.graph("GET", "/oauth/access_token", params={
+            "client_id": "1234567890123456", "client_secret": "emulator-app-secret",
+            "redirect_uri": "http://127.0.0.1:%d/oauth/callback" % self.server.port,
+            "code": code})
+        self.assertEqual(spent.status, 200, spent)
+        r = self.client.request("GET", path)
+        self.assertEqual(r.status, 502)
+        self.assertIn(b"did not accept the login code", r.body)
+        self.assertEqual(self.server.scalar("SELECT count(*) FROM accounts"), 0)
