@@ -6,7 +6,7 @@
  * Owns: telling a publishable JPEG from anything else, and its size. Does not own: decoding
  * (nothing past the frame header is read), fetching, or Meta's error objects (publish.c).
  * Every read is checked against n before it is made; a decision is taken only on a whole
- * segment, so a prefix of a stream never gets an answer the whole stream would not
+ * segment, so a prefix of a stream never receives an answer the whole stream would not
  * (except ERR_NOT_FOUND, which more bytes may change).
  */
 #include "emulator/emu_jpeg.h"

@@ -28,7 +28,7 @@
 
 #define MAX_HEADERS 16
 /* Per-connection buffer for headers and body chunks; MHD clears it for every request, so
- * it is kept small. A request whose headers do not fit gets 431. */
+ * it is kept small. A request whose headers do not fit is answered 431. */
 #define HTTP_CONN_MEMORY (16 * 1024)
 
 enum req_state { ST_READING, ST_DISPATCHED, ST_DEFERRED };
