@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "emulator/emulator.h"
 #include "server/cli_accounts.h"
+#include "server/cli_conversations.h"
 #include "server/cli_kb.h"
 #include "server/cli_privacy.h"
 #include "server/cli_user.h"
@@ -96,6 +97,11 @@ static int cmd_accounts(struct config *cfg, int argc, const char **argv)
     return cli_accounts(cfg, argc, argv);
 }
 
+static int cmd_conversations(struct config *cfg, int argc, const char **argv)
+{
+    return cli_conversations(cfg, argc, argv);
+}
+
 static int cmd_keys(struct config *cfg, int argc, const char **argv)
 {
     return cli_keys(cfg, argc, argv);
@@ -127,7 +133,8 @@ static const struct cmd commands[] = {
     {"accounts", cmd_accounts,
      "accounts connect --user-token TOKEN|- (- reads it from stdin) | accounts list [--json]"},
     {"keys", cmd_keys, "keys rotate (a new master key; every stored token re-encrypted)"},
-    {"conversations", cmd_pending, "conversations list [--mode ai|human|closed] [--json]"},
+    {"conversations", cmd_conversations,
+     "conversations list [--mode ai|human|paused|closed] [--json]"},
     {"posts", cmd_pending, "posts list [--json] | posts show ID"},
     {"kb", cmd_kb, "kb add PATH... | kb list | kb search QUERY"},
     {"publish", cmd_pending,

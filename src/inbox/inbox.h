@@ -14,11 +14,13 @@
 
 struct queue;
 struct inbox;
+struct meta_event;
 
 struct inbox_opts {
     const struct store_opts *store;
     struct queue *queue;
-    int workers; /* >= 1 */
+    int workers;             /* >= 1 */
+    const char *meta_app_id; /* SB_META_APP_ID: echoes carrying it are our own sends */
 };
 
 /* Starts the workers. Caller owns *out; stop with inbox_stop(). */
@@ -26,10 +28,43 @@ MUST_USE enum err inbox_start(const struct inbox_opts *o, struct inbox **out);
 /* Lets every worker finish the job in hand, then joins them and frees the pool. */
 void inbox_stop(struct inbox *in);
 
+struct inbox_delivery_stats {
+    int n_new, n_dup; /* events stored / already seen */
+    int n_applied;    /* new events applied to conversations */
+    int n_unrouted;   /* new conversational events for no connected account (kept in events) */
+};
+
 /* Handles one webhook delivery payload on the caller's connection, inside the caller's
- * transaction: stores each new event, counts duplicates. Exposed for tests.
+ * transaction: stores each new event, counts duplicates, and applies each new event to
+ * conversations (inbox_apply_event). app_id: SB_META_APP_ID (may be NULL). Exposed for tests.
  * ERR_INVALID (with *reason) when the body cannot be used at all. */
-MUST_USE enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *body,
-                                        size_t len, int *n_new, int *n_dup, const char **reason);
+MUST_USE enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *app_id,
+                                        const char *body, size_t len,
+                                        struct inbox_delivery_stats *st, const char **reason);
+
+/* ---- applying events to conversations (apply.c) ---- */
+
+/* The setting that says whether a business reply from Meta's own apps pauses the AI in that
+ * conversation ("true" by default; "false", "0", "no" or "off" turn it off). */
+#define INBOX_SETTING_PAUSE_ON_BUSINESS_REPLY "inbox.pause_on_business_reply"
+
+struct inbox_apply_ctx {
+    const char *app_id;          /* SB_META_APP_ID; NULL or "": no echo counts as ours */
+    struct arena *arena;         /* JSON columns are built here */
+    int pause_on_business_reply; /* -1: read the setting on first need; then 0 or 1 */
+};
+
+enum inbox_applied {
+    INBOX_APPLIED,  /* contacts, conversation and messages updated */
+    INBOX_UNROUTED, /* no connected account has this entry id: the event stays in events */
+    INBOX_IGNORED,  /* not a conversational kind (comments, handover, unknown, ...) */
+};
+
+/* Applies one event to its contact, conversation and messages in the caller's transaction.
+ * Idempotent (a second application changes nothing) and order-safe (an older event never
+ * moves a clock back). Errors are the store's (the job is retried). Worker threads. */
+MUST_USE enum err inbox_apply_event(struct store *s, struct inbox_apply_ctx *c,
+                                    const struct meta_event *e, int64_t now_ms,
+                                    enum inbox_applied *out);
 
 #endif

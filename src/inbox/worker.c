@@ -41,6 +41,7 @@ struct worker {
 
 struct inbox {
     struct queue *queue;
+    char *meta_app_id;
     struct worker *workers;
     int n_workers;
     atomic_bool stopping;
@@ -48,16 +49,18 @@ struct inbox {
 
 typedef enum err job_fn(struct worker *w, const struct store_job *job, const char **reason);
 
-static struct metric *m_events_new, *m_events_dup;
+static struct metric *m_events_new, *m_events_dup, *m_events_unrouted;
 
 static enum err run_webhook(struct worker *w, const struct store_job *job, const char **reason)
 {
-    int n_new = 0, n_dup = 0;
-    enum err rc = inbox_handle_delivery(w->store, job->id, (const char *)job->payload,
-                                        job->payload_len, &n_new, &n_dup, reason);
+    struct inbox_delivery_stats st = {0};
+    enum err rc = inbox_handle_delivery(w->store, job->id, w->in->meta_app_id,
+                                        (const char *)job->payload, job->payload_len, &st, reason);
     if (rc == ERR_OK)
-        log_debug("webhook.parsed", LOG_INT("job", job->id), LOG_INT("events", n_new),
-                  LOG_INT("duplicates", n_dup));
+        log_debug("webhook.parsed", LOG_INT("job", job->id), LOG_INT("events", st.n_new),
+                  LOG_INT("duplicates", st.n_dup), LOG_INT("applied", st.n_applied));
+    if (rc == ERR_OK && st.n_unrouted) /* ids only: never message text */
+        log_warn("webhook.unrouted", LOG_INT("job", job->id), LOG_INT("events", st.n_unrouted));
     return rc;
 }
 
@@ -83,38 +86,69 @@ static const struct {
 
 #define N_KINDS (sizeof job_kinds / sizeof job_kinds[0])
 
-enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *body, size_t len,
-                               int *n_new, int *n_dup, const char **reason)
+/* Metrics exist once inbox_start() ran; tests call the handlers without it. */
+static void count(struct metric *m)
+{
+    if (m)
+        metrics_inc(m, 1);
+}
+
+static void count_applied(enum inbox_applied how, struct inbox_delivery_stats *st)
+{
+    if (how == INBOX_APPLIED)
+        st->n_applied++;
+    if (how == INBOX_UNROUTED) {
+        st->n_unrouted++;
+        count(m_events_unrouted);
+    }
+}
+
+/* Stores the event once; a new one is applied to its conversation in the same transaction. */
+static enum err store_and_apply(struct store *s, struct inbox_apply_ctx *ctx, int64_t job_id,
+                                const struct meta_event *e, int64_t now,
+                                struct inbox_delivery_stats *st)
+{
+    struct store_event se = {.object = e->object,
+                             .entry_id = e->entry_id,
+                             .kind = meta_event_kind_name(e->kind),
+                             .channel = e->channel,
+                             .key = e->key,
+                             .sender_id = e->sender_id,
+                             .recipient_id = e->recipient_id,
+                             .mid = e->mid,
+                             .ts_ms = e->ts_ms,
+                             .raw_json = e->raw_json ? e->raw_json : "{}",
+                             .job_id = job_id};
+    int64_t id;
+    enum err rc = store_event_insert(s, &se, now, &id);
+    if (rc == ERR_CONFLICT) {
+        st->n_dup++;
+        count(m_events_dup);
+        return ERR_OK;
+    }
+    if (rc != ERR_OK)
+        return rc;
+    st->n_new++;
+    count(m_events_new);
+    enum inbox_applied how;
+    rc = inbox_apply_event(s, ctx, e, now, &how);
+    if (rc == ERR_OK)
+        count_applied(how, st);
+    return rc;
+}
+
+enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *app_id,
+                               const char *body, size_t len, struct inbox_delivery_stats *st,
+                               const char **reason)
 {
     struct arena a;
     arena_init(&a);
     struct meta_delivery d;
     enum err rc = meta_parse_delivery(&a, body, len, &d, reason);
     int64_t now = clock_now_ms();
-    for (size_t i = 0; rc == ERR_OK && i < d.n_events; i++) {
-        const struct meta_event *e = &d.events[i];
-        struct store_event se = {.object = e->object,
-                                 .entry_id = e->entry_id,
-                                 .kind = meta_event_kind_name(e->kind),
-                                 .channel = e->channel,
-                                 .key = e->key,
-                                 .sender_id = e->sender_id,
-                                 .recipient_id = e->recipient_id,
-                                 .mid = e->mid,
-                                 .ts_ms = e->ts_ms,
-                                 .raw_json = e->raw_json ? e->raw_json : "{}",
-                                 .job_id = job_id};
-        int64_t id;
-        rc = store_event_insert(s, &se, now, &id);
-        if (rc == ERR_CONFLICT) {
-            (*n_dup)++;
-            metrics_inc(m_events_dup, 1);
-            rc = ERR_OK;
-        } else if (rc == ERR_OK) {
-            (*n_new)++;
-            metrics_inc(m_events_new, 1);
-        }
-    }
+    struct inbox_apply_ctx ctx = {.app_id = app_id, .arena = &a, .pause_on_business_reply = -1};
+    for (size_t i = 0; rc == ERR_OK && i < d.n_events; i++)
+        rc = store_and_apply(s, &ctx, job_id, &d.events[i], now, st);
     arena_release(&a);
     return rc;
 }
@@ -230,8 +264,12 @@ enum err inbox_start(const struct inbox_opts *o, struct inbox **out)
     m_events_dup =
         metrics_counter("switchboard_events_total",
                         "Inbound events parsed from deliveries, by result", "result=\"duplicate\"");
+    m_events_unrouted =
+        metrics_counter("switchboard_events_total",
+                        "Inbound events parsed from deliveries, by result", "result=\"unrouted\"");
     struct inbox *in = xcalloc(1, sizeof *in);
     in->queue = o->queue;
+    in->meta_app_id = o->meta_app_id ? xstrdup(o->meta_app_id) : NULL;
     in->workers = xcalloc((size_t)o->workers, sizeof *in->workers);
     enum err rc = ERR_OK;
     for (int i = 0; i < o->workers && rc == ERR_OK; i++) {
@@ -265,5 +303,6 @@ void inbox_stop(struct inbox *in)
         store_free(in->workers[i].store);
     }
     free(in->workers);
+    free(in->meta_app_id);
     free(in);
 }

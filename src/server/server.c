@@ -131,7 +131,10 @@ static enum err start(struct server *r, const struct config *cfg, unsigned roles
     if (rc == ERR_OK)
         rc = ops_new(&r->so, &r->ops);
     if (rc == ERR_OK && (roles & ROLE_WORKER)) {
-        struct inbox_opts io = {.store = &r->so, .queue = r->queue, .workers = (int)cfg->workers};
+        struct inbox_opts io = {.store = &r->so,
+                                .queue = r->queue,
+                                .workers = (int)cfg->workers,
+                                .meta_app_id = cfg->meta_app_id};
         rc = inbox_start(&io, &r->inbox);
     }
     if (rc == ERR_OK && (roles & ROLE_WORKER) && cfg->kb_dir && *cfg->kb_dir) {

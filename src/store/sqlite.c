@@ -148,6 +148,8 @@ static void sqlite_free(struct store *base)
         sqlite3_finalize(s->stmts[i]);
     for (int i = 0; i < SQLITE_EXEC_CACHE; i++)
         sqlite3_finalize(s->exec_cache[i].st);
+    for (int i = 0; i < SQLITE_INBOX_STMTS; i++)
+        sqlite3_finalize(s->inbox_stmts[i]);
     sqlite3_close(s->db);
     free(s);
 }
@@ -281,6 +283,7 @@ static const struct store_ops sqlite_ops = {
     .kb_chunks_get = sqlite_kb_chunks_get,
     .kb_vectors = sqlite_kb_vectors,
     .kb_version = sqlite_kb_version,
+    .inbox = &sqlite_inbox_ops,
 };
 
 static enum err make_dir(const char *path)

@@ -43,7 +43,8 @@ enum sqlite_stmt {
     Q__COUNT
 };
 
-#define SQLITE_EXEC_CACHE 8
+#define SQLITE_EXEC_CACHE  8
+#define SQLITE_INBOX_STMTS 16 /* sqlite_inbox.c's prepared statements */
 
 struct sqlite_store {
     struct store base;
@@ -53,6 +54,7 @@ struct sqlite_store {
         char sql[48];
         sqlite3_stmt *st;
     } exec_cache[SQLITE_EXEC_CACHE];
+    sqlite3_stmt *inbox_stmts[SQLITE_INBOX_STMTS];
 };
 
 /* The prepared statement for id, reset and with its bindings cleared. NULL on failure. */
@@ -145,6 +147,9 @@ enum err sqlite_privacy_revoke(struct store *base, const char *user_id, const ch
                                int64_t now_ms, int64_t *n);
 enum err sqlite_privacy_export(struct store *base, const char *user_id, store_row_fn *fn,
                                void *ctx);
+
+/* Conversations, messages, settings (sqlite_inbox.c). */
+extern const struct store_inbox_ops sqlite_inbox_ops;
 
 /* Knowledge base (sqlite_kb.c). */
 enum err sqlite_kb_doc_get(struct store *base, struct arena *a, const char *path,

@@ -196,6 +196,21 @@ static const char m6_kb_index[] =
     "CREATE INDEX kb_chunks_document ON kb_chunks(document_id);"
     "INSERT INTO kb_fts (kb_fts) VALUES ('rebuild');";
 
+/* Conversations (issue 5): the correlation our sender passes to the Send API as `metadata`,
+ * so an echo that beats the Send API's answer finds its row; who owns the thread (standby:
+ * Meta's inbox or another app does, so the AI stays silent) and since when; what the customer
+ * has read (Messenger's watermark, Instagram's single mid). */
+static const char m7_conversations[] =
+    "ALTER TABLE messages ADD COLUMN correlation TEXT;"
+    "CREATE INDEX messages_correlation ON messages(conversation_id, correlation)"
+    "  WHERE correlation IS NOT NULL;"
+    "ALTER TABLE conversations ADD COLUMN standby INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN standby_at INTEGER;"
+    "ALTER TABLE conversations ADD COLUMN read_watermark INTEGER;"
+    "ALTER TABLE conversations ADD COLUMN read_mid TEXT;"
+    "ALTER TABLE conversations ADD COLUMN read_at INTEGER;"
+    "CREATE INDEX conversations_mode ON conversations(mode, last_message_at DESC);";
+
 const struct sqlite_migration sqlite_migrations[] = {
     {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},
     {2, "operators, posts, media, knowledge base, settings, bus", m2_people_content},
@@ -203,6 +218,7 @@ const struct sqlite_migration sqlite_migrations[] = {
     {4, "accounts: data access expiry", m4_account_expiry},
     {5, "privacy: indexes for data deletion and export", m5_privacy},
     {6, "knowledge base: stemmed FTS kept in step by triggers, embedding model", m6_kb_index},
+    {7, "conversations: send correlation, standby, read state", m7_conversations},
 };
 
 const int sqlite_n_migrations = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -318,3 +318,109 @@ enum err store_kb_version(struct store *s, int64_t *version)
 {
     return s->ops->kb_version(s, version);
 }
+
+/* ---- conversations, messages, settings ---- */
+
+enum err store_account_route(struct store *s, enum store_platform p, const char *external_id,
+                             int64_t *account_id)
+{
+    return s->ops->inbox->account_route(s, p, external_id, account_id);
+}
+
+enum err store_conversation_ensure(struct store *s, int64_t account_id, const char *scoped_id,
+                                   int64_t now_ms, int64_t *conversation_id, bool *created)
+{
+    bool c = false;
+    enum err rc =
+        s->ops->inbox->conversation_ensure(s, account_id, scoped_id, now_ms, conversation_id, &c);
+    if (created)
+        *created = c;
+    return rc;
+}
+
+enum err store_message_insert(struct store *s, const struct store_message_new *m, int64_t now_ms,
+                              int64_t *id)
+{
+    return s->ops->inbox->message_insert(s, m, now_ms, id);
+}
+
+enum err store_message_echo_match(struct store *s, int64_t conversation_id, const char *mid,
+                                  const char *correlation, int64_t meta_ts, int64_t now_ms,
+                                  int64_t *id)
+{
+    return s->ops->inbox->message_echo_match(s, conversation_id, mid, correlation, meta_ts, now_ms,
+                                             id);
+}
+
+enum err store_message_mark_deleted(struct store *s, int64_t conversation_id, const char *mid,
+                                    int64_t now_ms, bool *changed)
+{
+    return s->ops->inbox->message_mark_deleted(s, conversation_id, mid, now_ms, changed);
+}
+
+enum err store_message_edit(struct store *s, int64_t conversation_id, const char *mid,
+                            const char *text, int64_t num_edit, int64_t ts_ms, int64_t now_ms,
+                            bool *changed)
+{
+    return s->ops->inbox->message_edit(s, conversation_id, mid, text, num_edit, ts_ms, now_ms,
+                                       changed);
+}
+
+enum err store_message_react(struct store *s, int64_t conversation_id, const char *mid,
+                             const char *reaction, const char *emoji, bool is_unreact,
+                             int64_t ts_ms, int64_t now_ms, bool *changed)
+{
+    return s->ops->inbox->message_react(s, conversation_id, mid, reaction, emoji, is_unreact, ts_ms,
+                                        now_ms, changed);
+}
+
+enum err store_conversation_touch(struct store *s, int64_t conversation_id,
+                                  const struct store_conversation_touch *t, int64_t now_ms)
+{
+    return s->ops->inbox->conversation_touch(s, conversation_id, t, now_ms);
+}
+
+enum err store_conversation_set_mode(struct store *s, int64_t conversation_id,
+                                     const char *from_mode, const char *to_mode, const char *reason,
+                                     int64_t now_ms, bool *changed)
+{
+    return s->ops->inbox->conversation_set_mode(s, conversation_id, from_mode, to_mode, reason,
+                                                now_ms, changed);
+}
+
+enum err store_conversations_list(struct store *s, struct arena *a, const char *mode, size_t max,
+                                  struct store_conversation **out, size_t *n)
+{
+    if (max > STORE_CONVERSATIONS_MAX)
+        max = STORE_CONVERSATIONS_MAX;
+    return s->ops->inbox->conversations_list(s, a, mode, 0, max, out, n);
+}
+
+enum err store_conversation_get(struct store *s, struct arena *a, int64_t id,
+                                struct store_conversation *out)
+{
+    struct store_conversation *rows = NULL;
+    size_t n = 0;
+    enum err rc = s->ops->inbox->conversations_list(s, a, NULL, id, 1, &rows, &n);
+    if (rc == ERR_OK && n == 0)
+        rc = ERR_NOT_FOUND;
+    if (rc == ERR_OK)
+        *out = rows[0];
+    return rc;
+}
+
+enum err store_messages_list(struct store *s, struct arena *a, int64_t conversation_id,
+                             int64_t after_id, size_t max, struct store_message **out, size_t *n)
+{
+    return s->ops->inbox->messages_list(s, a, conversation_id, after_id, max, out, n);
+}
+
+enum err store_setting_get(struct store *s, struct arena *a, const char *key, const char **value)
+{
+    return s->ops->inbox->setting_get(s, a, key, value);
+}
+
+enum err store_setting_set(struct store *s, const char *key, const char *value, int64_t now_ms)
+{
+    return s->ops->inbox->setting_set(s, key, value, now_ms);
+}

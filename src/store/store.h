@@ -390,6 +390,120 @@ typedef enum err store_row_fn(void *ctx, const char *table, const struct store_f
 MUST_USE enum err store_privacy_export(struct store *s, const char *user_id, store_row_fn *fn,
                                        void *ctx);
 
+/* ---- conversations and messages (sqlite_inbox.c; inbox/ owns the rules) ----
+ *
+ * A contact is one customer of one account (PSID or IGSID); a conversation is that
+ * contact's thread with the account. Messages are unique per (conversation, Meta mid).
+ * The sender (later) sets a row's correlation and passes it to the Send API as `metadata`,
+ * so an echo that arrives before the Send API call returns finds its row by it. */
+
+/* The connected account a webhook entry id names. ERR_NOT_FOUND: not ours (never guessed). */
+MUST_USE enum err store_account_route(struct store *s, enum store_platform p,
+                                      const char *external_id, int64_t *account_id);
+/* The conversation of (account, scoped_id), creating the contact and the conversation (mode
+ * ai) when missing. *created (may be NULL) says whether the conversation is new. */
+MUST_USE enum err store_conversation_ensure(struct store *s, int64_t account_id,
+                                            const char *scoped_id, int64_t now_ms,
+                                            int64_t *conversation_id, bool *created);
+
+struct store_message_new {
+    int64_t conversation_id;
+    const char *direction; /* "in" or "out" */
+    const char *author;    /* "customer", "ai", "human", "business", "system" */
+    const char *mid;       /* Meta's id; NULL when it has none yet */
+    const char *text;
+    const char *attachments, *reply_to, *meta; /* JSON text or NULL */
+    const char *status; /* "received", "queued", "sending", "sent", "failed", "deleted" */
+    const char *messaging_type, *tag, *correlation; /* NULL when none */
+    int64_t meta_ts;                                /* Meta's time (ms); 0 unknown */
+};
+/* Inserts the message. *id receives its id, or 0 when (conversation, mid) already exists
+ * (then nothing changed: not an error). */
+MUST_USE enum err store_message_insert(struct store *s, const struct store_message_new *m,
+                                       int64_t now_ms, int64_t *id);
+/* An echo of one of our own sends: the outgoing row with this mid, else the oldest outgoing
+ * row without a mid in status queued, sending or failed whose correlation equals correlation
+ * (NULL: skip that step), which takes the mid. Either becomes 'sent' (a deleted row stays
+ * deleted) with meta_ts when it had none. *id: the row, 0 when neither exists (nothing
+ * changed). */
+MUST_USE enum err store_message_echo_match(struct store *s, int64_t conversation_id,
+                                           const char *mid, const char *correlation,
+                                           int64_t meta_ts, int64_t now_ms, int64_t *id);
+/* Updates of an earlier message by (conversation, mid); *changed says whether a row changed
+ * (false: no such message, or the update was already applied or is older than the row's). */
+MUST_USE enum err store_message_mark_deleted(struct store *s, int64_t conversation_id,
+                                             const char *mid, int64_t now_ms, bool *changed);
+/* New text; the old text is appended to meta.edits, meta.num_edit records num_edit, and an
+ * edit whose num_edit is not above the stored one is ignored. */
+MUST_USE enum err store_message_edit(struct store *s, int64_t conversation_id, const char *mid,
+                                     const char *text, int64_t num_edit, int64_t ts_ms,
+                                     int64_t now_ms, bool *changed);
+/* Records meta.reaction = {action: react|unreact, reaction, emoji, at}; one older than the
+ * stored one is ignored. */
+MUST_USE enum err store_message_react(struct store *s, int64_t conversation_id, const char *mid,
+                                      const char *reaction, const char *emoji, bool is_unreact,
+                                      int64_t ts_ms, int64_t now_ms, bool *changed);
+
+/* What one event does to its conversation; every field only ever moves forward, so applying
+ * it twice, or after a newer one, changes nothing. */
+struct store_conversation_touch {
+    int64_t customer_at;    /* a customer action Meta counts for the window; 0: none */
+    int64_t message_at;     /* a stored message's time; 0: none */
+    int unread;             /* added to unread */
+    int standby;            /* -1 unchanged; 1 another app owns the thread; 0 we do */
+    int64_t standby_at;     /* the event's time, for standby */
+    int64_t read_watermark; /* Messenger read watermark (ms); 0: none */
+    const char *read_mid;   /* Instagram: the message seen; NULL: none */
+    int64_t read_at;        /* the read event's time */
+};
+MUST_USE enum err store_conversation_touch(struct store *s, int64_t conversation_id,
+                                           const struct store_conversation_touch *t,
+                                           int64_t now_ms);
+/* mode from_mode -> to_mode with reason (plain words), only while the mode is from_mode;
+ * *changed says whether it was. */
+MUST_USE enum err store_conversation_set_mode(struct store *s, int64_t conversation_id,
+                                              const char *from_mode, const char *to_mode,
+                                              const char *reason, int64_t now_ms, bool *changed);
+
+struct store_conversation {
+    int64_t id, account_id, contact_id;
+    enum store_platform platform;
+    const char *account_external_id, *account_name; /* name: @username or Page name; NULL */
+    const char *scoped_id, *contact_name, *contact_username; /* names NULL when unknown */
+    const char *mode;                                        /* "ai", "human", "paused" */
+    int64_t last_customer_at, last_message_at;               /* 0: never */
+    const char *handoff_reason;                              /* NULL when none */
+    int64_t handoff_at, unread;
+    bool is_standby; /* another app (Meta's inbox) owns the thread: the AI stays silent */
+    int64_t read_watermark, read_at;
+    const char *read_mid;
+};
+#define STORE_CONVERSATIONS_MAX 10000
+/* Newest activity first, at most max (<= STORE_CONVERSATIONS_MAX); mode NULL: all modes.
+ * Array in the arena (*out NULL when *n is 0). */
+MUST_USE enum err store_conversations_list(struct store *s, struct arena *a, const char *mode,
+                                           size_t max, struct store_conversation **out, size_t *n);
+/* ERR_NOT_FOUND when absent. */
+MUST_USE enum err store_conversation_get(struct store *s, struct arena *a, int64_t id,
+                                         struct store_conversation *out);
+
+struct store_message {
+    int64_t id, conversation_id;
+    const char *direction, *author, *mid, *text, *attachments, *reply_to, *meta, *status;
+    const char *messaging_type, *tag, *correlation;
+    int64_t meta_ts, created_at;
+};
+/* The oldest max messages of a conversation after after_id, in id order; array in the arena. */
+MUST_USE enum err store_messages_list(struct store *s, struct arena *a, int64_t conversation_id,
+                                      int64_t after_id, size_t max, struct store_message **out,
+                                      size_t *n);
+
+/* Settings (key -> text). ERR_NOT_FOUND when unset; value in the arena. */
+MUST_USE enum err store_setting_get(struct store *s, struct arena *a, const char *key,
+                                    const char **value);
+MUST_USE enum err store_setting_set(struct store *s, const char *key, const char *value,
+                                    int64_t now_ms);
+
 /* ---- knowledge base (kb/ owns chunking and ranking; sqlite_kb.c) ---- */
 
 struct store_kb_doc {

@@ -7,6 +7,39 @@
 
 #include "store/store.h"
 
+/* Conversations, messages and settings (sqlite_inbox.c), kept apart so the main table stays
+ * short. */
+struct store_inbox_ops {
+    enum err (*account_route)(struct store *s, enum store_platform p, const char *external_id,
+                              int64_t *account_id);
+    enum err (*conversation_ensure)(struct store *s, int64_t account_id, const char *scoped_id,
+                                    int64_t now_ms, int64_t *conversation_id, bool *created);
+    enum err (*message_insert)(struct store *s, const struct store_message_new *m, int64_t now_ms,
+                               int64_t *id);
+    enum err (*message_echo_match)(struct store *s, int64_t conversation_id, const char *mid,
+                                   const char *correlation, int64_t meta_ts, int64_t now_ms,
+                                   int64_t *id);
+    enum err (*message_mark_deleted)(struct store *s, int64_t conversation_id, const char *mid,
+                                     int64_t now_ms, bool *changed);
+    enum err (*message_edit)(struct store *s, int64_t conversation_id, const char *mid,
+                             const char *text, int64_t num_edit, int64_t ts_ms, int64_t now_ms,
+                             bool *changed);
+    enum err (*message_react)(struct store *s, int64_t conversation_id, const char *mid,
+                              const char *reaction, const char *emoji, bool is_unreact,
+                              int64_t ts_ms, int64_t now_ms, bool *changed);
+    enum err (*conversation_touch)(struct store *s, int64_t conversation_id,
+                                   const struct store_conversation_touch *t, int64_t now_ms);
+    enum err (*conversation_set_mode)(struct store *s, int64_t conversation_id,
+                                      const char *from_mode, const char *to_mode,
+                                      const char *reason, int64_t now_ms, bool *changed);
+    enum err (*conversations_list)(struct store *s, struct arena *a, const char *mode, int64_t id,
+                                   size_t max, struct store_conversation **out, size_t *n);
+    enum err (*messages_list)(struct store *s, struct arena *a, int64_t conversation_id,
+                              int64_t after_id, size_t max, struct store_message **out, size_t *n);
+    enum err (*setting_get)(struct store *s, struct arena *a, const char *key, const char **value);
+    enum err (*setting_set)(struct store *s, const char *key, const char *value, int64_t now_ms);
+};
+
 struct store_ops {
     void (*free)(struct store *s);
     enum err (*exec)(struct store *s, const char *sql); /* savepoints */
@@ -104,6 +137,7 @@ struct store_ops {
                               struct store_kb_hit *out, size_t *n);
     enum err (*kb_vectors)(struct store *s, const char *model, store_kb_vec_fn *fn, void *ctx);
     enum err (*kb_version)(struct store *s, int64_t *version);
+    const struct store_inbox_ops *inbox;
 };
 
 struct store {

@@ -504,8 +504,14 @@ class EmulatorEndToEnd(EmulatorTestCase):
         self.assertEqual(self.server.wait_events([mid]).get(mid), 1)
         ig_account = self.server.scalar("SELECT id FROM accounts WHERE external_id = ?",
                                         (IG_ID,))
-        add_customer(self.server, ig_account, maya["asid"], maya["igsid"], maya["name"],
-                     ["Please forget me"])
+        # The inbox made Maya's contact, conversation and message from the webhook; only the
+        # link to her app-scoped id (which webhooks never carry) is written here.
+        self.assertEqual(self.server.wait_scalar(
+            "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " JOIN contacts k ON k.id = c.contact_id WHERE k.account_id = ? AND k.scoped_id = ?",
+            1, args=(ig_account, maya["igsid"])), 1)
+        write_db(self.server, "UPDATE contacts SET user_id = ?, name = ? WHERE account_id = ?"
+                 " AND scoped_id = ?", (maya["asid"], maya["name"], ig_account, maya["igsid"]))
 
         r = self.emu.control("POST", "/_emulator/users/%s/delete-data" % maya["asid"])
         self.assertEqual(r.status, 200, r)
