@@ -68,6 +68,7 @@ static const struct key keys[] = {
     {"SB_QUEUE_MAX_ATTEMPTS", I(queue_max_attempts), false, "8", V_INT, 1, 100},
     {"SB_SHUTDOWN_GRACE_MS", I(shutdown_grace_ms), false, "10000", V_INT, 0, 600000},
     {"SB_TOKEN_CHECK_INTERVAL_S", I(token_check_interval_s), false, "21600", V_INT, 1, 604800},
+    {"SB_TURN_BURST_MS", I(turn_burst_ms), false, "2000", V_INT, 0, 30000},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

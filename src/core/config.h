@@ -27,6 +27,7 @@ struct config {
     char *log_level, *db_sync, *meta_scopes;
     int64_t webhook_max_bytes, http_threads, workers, queue_max_attempts, shutdown_grace_ms;
     int64_t token_check_interval_s; /* the scheduler's token health check */
+    int64_t turn_burst_ms;          /* a customer's quick messages within this form one turn */
     /* derived at validation */
     char listen_host[256];
     int listen_port;

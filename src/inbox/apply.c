@@ -8,7 +8,8 @@
  * messages and open the window; echoes settle our own sends or record the business's replies
  * (pausing the AI, by setting); deletions, edits and reactions update earlier rows; reads move
  * a watermark; standby events are stored but mark the thread as owned by another app.
- * Does not own: SQL (store/), the window arithmetic (window.c), answering (later: turns).
+ * Does not own: SQL (store/), the window arithmetic (window.c), answering (turn.c: a new
+ * customer message in a conversation the AI answers queues its turn here, in this transaction).
  * Every step is idempotent and never moves a clock backwards, so a replayed or late event
  * changes nothing. Attachments are stored as references (type + url), never downloaded.
  */
@@ -18,6 +19,7 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "inbox/inbox_int.h"
 #include "meta/meta.h"
 
 #define PAUSE_REASON "a person replied from Meta's apps"
@@ -194,6 +196,17 @@ static const char *row_mid(struct arena *a, const struct meta_event *e)
     return arena_printf(a, "sb:%s", e->key ? e->key : "");
 }
 
+/* A new customer message in a conversation the AI answers: its turn, in this transaction. */
+static enum err maybe_queue_turn(struct store *s, struct inbox_apply_ctx *c, int64_t conv,
+                                 int64_t message_id, int64_t now_ms)
+{
+    struct store_conversation cv;
+    enum err rc = store_conversation_get(s, c->arena, conv, &cv);
+    if (rc != ERR_OK || strcmp(cv.mode, "ai") != 0 || cv.is_standby)
+        return rc;
+    return inbox_queue_turn(c->queue, s, conv, message_id, c->turn_burst_ms, now_ms);
+}
+
 static enum err customer_message(struct store *s, struct inbox_apply_ctx *c,
                                  const struct meta_event *e, const struct target *t, int64_t now_ms)
 {
@@ -218,6 +231,8 @@ static enum err customer_message(struct store *s, struct inbox_apply_ctx *c,
                                              .standby_at = t->ts};
     if (rc == ERR_OK)
         rc = store_conversation_touch(s, t->conversation_id, &touch, now_ms);
+    if (rc == ERR_OK && id && !t->is_standby && c->queue)
+        rc = maybe_queue_turn(s, c, t->conversation_id, id, now_ms);
     return rc;
 }
 

@@ -3,7 +3,8 @@
  *
  * Owns: the workers (each with its own store connection), the job-kind table, and the
  * webhook job: a delivery parsed into typed events, each stored once by its dedupe key.
- * Later capabilities add their job kinds here (turns, sends, reconciliation).
+ * The reply path's kinds: a turn (turn.c) answers a conversation's unanswered messages and
+ * queues a send (sender.c) for the stored reply. Later: reconciliation.
  * Threads: inbox_start() and inbox_stop() on the main thread; handlers on workers.
  */
 #ifndef SB_INBOX_INBOX_H
@@ -15,13 +16,26 @@
 struct queue;
 struct inbox;
 struct meta_event;
+struct meta_graph_opts;
+struct kb_opts;
 
 struct inbox_opts {
     const struct store_opts *store;
     struct queue *queue;
     int workers;             /* >= 1 */
     const char *meta_app_id; /* SB_META_APP_ID: echoes carrying it are our own sends */
+    /* Replies (turns and sends). graph NULL, or options meta_graph_new() refuses (no app id
+     * or secret): no turn is ever queued and customers' messages are only stored. */
+    const struct meta_graph_opts *graph;
+    const char *master_key, *data_dir; /* for the token vault (meta/vault.h) */
+    const struct kb_opts *kb;          /* each worker opens a kb on its own connection */
+    const char *business_name;         /* SB_BUSINESS_NAME, in the AI's disclosure */
+    int64_t turn_burst_ms;             /* SB_TURN_BURST_MS */
 };
+
+/* Job kinds of the reply path (the payload is ids as decimal text). */
+#define INBOX_JOB_TURN "turn" /* "<conversation id> <message id>": answer what is unanswered */
+#define INBOX_JOB_SEND "send" /* "<message id>": send one outgoing row */
 
 /* Starts the workers. Caller owns *out; stop with inbox_stop(). */
 MUST_USE enum err inbox_start(const struct inbox_opts *o, struct inbox **out);
@@ -50,6 +64,8 @@ MUST_USE enum err inbox_handle_delivery(struct store *s, int64_t job_id, const c
 
 struct inbox_apply_ctx {
     const char *app_id;          /* SB_META_APP_ID; NULL or "": no echo counts as ours */
+    struct queue *queue;         /* NULL: no turns are queued (replies off, or tests) */
+    int64_t turn_burst_ms;       /* a turn runs this long after the message that queues it */
     struct arena *arena;         /* JSON columns are built here */
     int pause_on_business_reply; /* -1: read the setting on first need; then 0 or 1 */
 };
@@ -66,5 +82,16 @@ enum inbox_applied {
 MUST_USE enum err inbox_apply_event(struct store *s, struct inbox_apply_ctx *c,
                                     const struct meta_event *e, int64_t now_ms,
                                     enum inbox_applied *out);
+
+/* ---- the retrieval-only answer's text (reply_text.c; pure, any thread) ---- */
+
+/* Whether text asks for a person: "human", "agent", "person" or "representative" as a whole
+ * word, in any case (ASCII). */
+bool inbox_asks_for_human(const char *text);
+/* The first max_sentences sentences of text with its whitespace runs folded to one space and
+ * Markdown emphasis (*, _ and `) and list bullets dropped, cut to at most max_bytes (at a space
+ * or between code points, never inside one). In the arena; "" for no text. */
+const char *inbox_reply_trim(struct arena *a, const char *text, int max_sentences,
+                             size_t max_bytes);
 
 #endif

@@ -6,8 +6,6 @@
  */
 #include "inbox/inbox.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +16,12 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "inbox/inbox_int.h"
+#include "kb/kb.h"
+#include "meta/graph.h"
 #include "meta/meta.h"
 #include "meta/privacy.h"
+#include "meta/vault.h"
 #include "queue/queue.h"
 
 #define CLAIM_BATCH 32
@@ -32,30 +34,21 @@
  * matters more than how soon a queued delivery is parsed. Only felt when the CPU is full. */
 #define WORKER_NICE 10
 
-struct worker {
-    struct inbox *in;
-    pthread_t thread;
-    struct store *store;
-    int index;
-};
-
-struct inbox {
-    struct queue *queue;
-    char *meta_app_id;
-    struct worker *workers;
-    int n_workers;
-    atomic_bool stopping;
-};
-
-typedef enum err job_fn(struct worker *w, const struct store_job *job, const char **reason);
-
 static struct metric *m_events_new, *m_events_dup, *m_events_unrouted;
+
+static enum err handle_delivery(struct store *s, struct inbox_apply_ctx *ctx, int64_t job_id,
+                                const char *body, size_t len, struct inbox_delivery_stats *st,
+                                const char **reason);
 
 static enum err run_webhook(struct worker *w, const struct store_job *job, const char **reason)
 {
     struct inbox_delivery_stats st = {0};
-    enum err rc = inbox_handle_delivery(w->store, job->id, w->in->meta_app_id,
-                                        (const char *)job->payload, job->payload_len, &st, reason);
+    struct inbox_apply_ctx ctx = {.app_id = w->in->meta_app_id,
+                                  .queue = w->in->is_replying ? w->in->queue : NULL,
+                                  .turn_burst_ms = w->in->turn_burst_ms,
+                                  .pause_on_business_reply = -1};
+    enum err rc = handle_delivery(w->store, &ctx, job->id, (const char *)job->payload,
+                                  job->payload_len, &st, reason);
     if (rc == ERR_OK)
         log_debug("webhook.parsed", LOG_INT("job", job->id), LOG_INT("events", st.n_new),
                   LOG_INT("duplicates", st.n_dup), LOG_INT("applied", st.n_applied));
@@ -74,14 +67,17 @@ static enum err run_privacy_delete(struct worker *w, const struct store_job *job
 
 /* quick: the handler only touches the database and takes well under a millisecond, so a
  * claimed batch of such jobs shares one transaction (each job a savepoint in it). A handler
- * that calls out over the network must not be quick: it would hold the write lock. */
+ * that calls out over the network must not be quick: it would hold the write lock; it
+ * settles itself instead (no transaction around it: it opens its own after the call). */
 static const struct {
     const char *kind;
     job_fn *fn;
-    bool quick;
+    bool quick, settles_itself;
 } job_kinds[] = {
-    {META_JOB_WEBHOOK, run_webhook, true},
-    {META_JOB_PRIVACY_DELETE, run_privacy_delete, false},
+    {META_JOB_WEBHOOK, run_webhook, true, false},
+    {META_JOB_PRIVACY_DELETE, run_privacy_delete, false, false},
+    {INBOX_JOB_TURN, inbox_run_turn, false, false},
+    {INBOX_JOB_SEND, inbox_run_send, false, true},
 };
 
 #define N_KINDS (sizeof job_kinds / sizeof job_kinds[0])
@@ -137,41 +133,69 @@ static enum err store_and_apply(struct store *s, struct inbox_apply_ctx *ctx, in
     return rc;
 }
 
-enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *app_id,
-                               const char *body, size_t len, struct inbox_delivery_stats *st,
-                               const char **reason)
+static enum err handle_delivery(struct store *s, struct inbox_apply_ctx *ctx, int64_t job_id,
+                                const char *body, size_t len, struct inbox_delivery_stats *st,
+                                const char **reason)
 {
     struct arena a;
     arena_init(&a);
     struct meta_delivery d;
     enum err rc = meta_parse_delivery(&a, body, len, &d, reason);
     int64_t now = clock_now_ms();
-    struct inbox_apply_ctx ctx = {.app_id = app_id, .arena = &a, .pause_on_business_reply = -1};
+    ctx->arena = &a;
     for (size_t i = 0; rc == ERR_OK && i < d.n_events; i++)
-        rc = store_and_apply(s, &ctx, job_id, &d.events[i], now, st);
+        rc = store_and_apply(s, ctx, job_id, &d.events[i], now, st);
+    ctx->arena = NULL;
     arena_release(&a);
     return rc;
 }
 
-static job_fn *find_kind(const char *kind, bool *quick)
+enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *app_id,
+                               const char *body, size_t len, struct inbox_delivery_stats *st,
+                               const char **reason)
+{
+    struct inbox_apply_ctx ctx = {.app_id = app_id, .pause_on_business_reply = -1};
+    return handle_delivery(s, &ctx, job_id, body, len, st, reason);
+}
+
+static job_fn *find_kind(const char *kind, bool *quick, bool *settles_itself)
 {
     *quick = false;
+    *settles_itself = false;
     for (size_t i = 0; i < N_KINDS; i++)
         if (strcmp(job_kinds[i].kind, kind) == 0) {
             *quick = job_kinds[i].quick;
+            *settles_itself = job_kinds[i].settles_itself;
             return job_kinds[i].fn;
         }
     return NULL;
 }
 
+static void settle_failed(struct worker *w, const struct store_job *job, enum err rc,
+                          const char *reason)
+{
+    struct queue *q = w->in->queue;
+    bool permanent = rc == ERR_INVALID || rc == ERR_TOO_LARGE; /* retrying cannot help */
+    enum err settle = permanent ? queue_bury(q, w->store, job, reason ? reason : "invalid")
+                                : queue_retry(q, w->store, job, reason ? reason : err_name(rc));
+    if (settle != ERR_OK)
+        log_warn("job.settle_failed", LOG_INT("job", job->id), LOG_ERR(settle));
+}
+
 /* Runs one job and settles it in the same transaction as its effects (a savepoint, when a
- * batch transaction is open). */
+ * batch transaction is open); a kind that settles itself runs with no transaction open. */
 static void run_job(struct worker *w, const struct store_job *job)
 {
     struct queue *q = w->in->queue;
     const char *reason = NULL;
-    bool quick;
-    job_fn *fn = find_kind(job->kind, &quick);
+    bool quick, settles_itself;
+    job_fn *fn = find_kind(job->kind, &quick, &settles_itself);
+    if (fn && settles_itself) {
+        enum err rc = fn(w, job, &reason);
+        if (rc != ERR_OK)
+            settle_failed(w, job, rc, reason);
+        return;
+    }
     enum err rc = store_begin(w->store);
     if (rc == ERR_OK)
         rc = fn ? fn(w, job, &reason) : ERR_INVALID;
@@ -188,20 +212,16 @@ static void run_job(struct worker *w, const struct store_job *job)
     store_rollback(w->store);
     if (!fn)
         reason = "no handler for this job kind";
-    bool permanent = rc == ERR_INVALID || rc == ERR_TOO_LARGE; /* retrying cannot help */
-    enum err settle = permanent ? queue_bury(q, w->store, job, reason ? reason : "invalid")
-                                : queue_retry(q, w->store, job, reason ? reason : err_name(rc));
-    if (settle != ERR_OK)
-        log_warn("job.settle_failed", LOG_INT("job", job->id), LOG_ERR(settle));
+    settle_failed(w, job, rc, reason);
 }
 
 /* Runs claimed jobs in order; consecutive quick ones share one transaction. */
 static void run_batch(struct worker *w, const struct store_job *jobs, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        bool quick;
+        bool quick, self;
         size_t end = i;
-        while (end < n && find_kind(jobs[end].kind, &quick) && quick)
+        while (end < n && find_kind(jobs[end].kind, &quick, &self) && quick)
             end++;
         if (end == i) { /* a slow job: alone */
             run_job(w, &jobs[i++]);
@@ -256,8 +276,26 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The Graph client and the vault for sends. Without an app id and secret there is no Graph
+ * client, and then no turn is queued at all: messages are stored, never answered. */
+static enum err start_replies(struct inbox *in, const struct inbox_opts *o)
+{
+    if (!o->graph || meta_graph_new(o->graph, &in->graph) != ERR_OK) {
+        log_info("inbox.replies_off", LOG_STR("why", "no Meta app configured"));
+        return ERR_OK;
+    }
+    enum err rc = meta_vault_new(o->master_key, o->data_dir, &in->vault);
+    if (rc != ERR_OK)
+        return rc;
+    in->business_name = xstrdup(o->business_name ? o->business_name : "our business");
+    in->turn_burst_ms = o->turn_burst_ms;
+    in->is_replying = true;
+    return ERR_OK;
+}
+
 enum err inbox_start(const struct inbox_opts *o, struct inbox **out)
 {
+    static const struct kb_opts no_kb = {0};
     m_events_new =
         metrics_counter("switchboard_events_total",
                         "Inbound events parsed from deliveries, by result", "result=\"stored\"");
@@ -271,15 +309,19 @@ enum err inbox_start(const struct inbox_opts *o, struct inbox **out)
     in->queue = o->queue;
     in->meta_app_id = o->meta_app_id ? xstrdup(o->meta_app_id) : NULL;
     in->workers = xcalloc((size_t)o->workers, sizeof *in->workers);
-    enum err rc = ERR_OK;
+    enum err rc = start_replies(in, o);
     for (int i = 0; i < o->workers && rc == ERR_OK; i++) {
         struct worker *w = &in->workers[i];
         w->in = in;
         w->index = i;
         rc = store_open(o->store, &w->store);
-        if (rc == ERR_OK && pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            store_free(w->store);
+        if (rc == ERR_OK && in->is_replying)
+            rc = kb_new(w->store, o->kb ? o->kb : &no_kb, &w->kb);
+        if (rc == ERR_OK && pthread_create(&w->thread, NULL, worker_main, w) != 0)
             rc = ERR_INTERNAL;
+        if (rc != ERR_OK) {
+            kb_free(w->kb);
+            store_free(w->store);
         }
         if (rc == ERR_OK)
             in->n_workers++;
@@ -300,9 +342,13 @@ void inbox_stop(struct inbox *in)
     queue_notify(in->queue);
     for (int i = 0; i < in->n_workers; i++) {
         pthread_join(in->workers[i].thread, NULL);
+        kb_free(in->workers[i].kb);
         store_free(in->workers[i].store);
     }
     free(in->workers);
     free(in->meta_app_id);
+    meta_graph_free(in->graph);
+    meta_vault_free(in->vault);
+    free(in->business_name);
     free(in);
 }

@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "inbox/inbox.h"
 #include "kb/kb.h"
+#include "meta/graph.h"
 #include "meta/meta.h"
 #include "meta/privacy.h"
 #include "queue/queue.h"
@@ -115,6 +116,29 @@ static enum err start_http(struct server *r, const struct config *cfg, unsigned 
     return http_server_start(&ho, r->routes, r->n_routes, &r->http);
 }
 
+/* The workers, with what the reply path needs: the Graph client's options (no app id or
+ * secret: replies off), the vault's key, the knowledge base's options. */
+static enum err start_inbox(struct server *r, const struct config *cfg)
+{
+    const struct meta_graph_opts go = {.graph_url = cfg->meta_graph_url,
+                                       .version = cfg->meta_graph_version,
+                                       .app_id = cfg->meta_app_id,
+                                       .app_secret = cfg->meta_app_secret};
+    const struct kb_opts ko = {
+        .embed_url = cfg->embed_url, .embed_model = cfg->embed_model, .api_key = cfg->llm_api_key};
+    struct inbox_opts io = {.store = &r->so,
+                            .queue = r->queue,
+                            .workers = (int)cfg->workers,
+                            .meta_app_id = cfg->meta_app_id,
+                            .graph = &go,
+                            .master_key = cfg->master_key,
+                            .data_dir = cfg->data_dir,
+                            .kb = &ko,
+                            .business_name = cfg->business_name,
+                            .turn_burst_ms = cfg->turn_burst_ms};
+    return inbox_start(&io, &r->inbox);
+}
+
 static enum err start(struct server *r, const struct config *cfg, unsigned roles)
 {
     r->cfg = cfg;
@@ -130,13 +154,8 @@ static enum err start(struct server *r, const struct config *cfg, unsigned roles
         rc = queue_release_orphans(r->queue, r->main_store);
     if (rc == ERR_OK)
         rc = ops_new(&r->so, &r->ops);
-    if (rc == ERR_OK && (roles & ROLE_WORKER)) {
-        struct inbox_opts io = {.store = &r->so,
-                                .queue = r->queue,
-                                .workers = (int)cfg->workers,
-                                .meta_app_id = cfg->meta_app_id};
-        rc = inbox_start(&io, &r->inbox);
-    }
+    if (rc == ERR_OK && (roles & ROLE_WORKER))
+        rc = start_inbox(r, cfg);
     if (rc == ERR_OK && (roles & ROLE_WORKER) && cfg->kb_dir && *cfg->kb_dir) {
         struct kb_opts ko = {.embed_url = cfg->embed_url,
                              .embed_model = cfg->embed_model,

@@ -424,3 +424,25 @@ enum err store_setting_set(struct store *s, const char *key, const char *value, 
 {
     return s->ops->inbox->setting_set(s, key, value, now_ms);
 }
+
+enum err store_message_get(struct store *s, struct arena *a, int64_t id, struct store_message *out)
+{
+    return s->ops->outbox->message_get(s, a, id, out);
+}
+
+enum err store_message_last_out(struct store *s, int64_t conversation_id, int64_t *id)
+{
+    return s->ops->outbox->message_last_out(s, conversation_id, id);
+}
+
+enum err store_message_settle(struct store *s, int64_t id, const struct store_message_settle *u,
+                              int64_t now_ms, bool *changed)
+{
+    return s->ops->outbox->message_settle(s, id, u, now_ms, changed);
+}
+
+enum err store_conversation_disclose(struct store *s, int64_t conversation_id, int64_t now_ms,
+                                     bool *first)
+{
+    return s->ops->outbox->conversation_disclose(s, conversation_id, now_ms, first);
+}

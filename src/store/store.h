@@ -498,6 +498,32 @@ MUST_USE enum err store_messages_list(struct store *s, struct arena *a, int64_t 
                                       int64_t after_id, size_t max, struct store_message **out,
                                       size_t *n);
 
+/* ---- the outbox (sqlite_outbox.c; inbox/ owns the rules) ---- */
+
+/* One message by id, strings in the arena. ERR_NOT_FOUND when absent. */
+MUST_USE enum err store_message_get(struct store *s, struct arena *a, int64_t id,
+                                    struct store_message *out);
+/* The id of the conversation's newest outgoing message (any author or status); 0: none. */
+MUST_USE enum err store_message_last_out(struct store *s, int64_t conversation_id, int64_t *id);
+
+/* What the sender learned about one of our rows. */
+struct store_message_settle {
+    const char *status; /* "sending", "sent" or "failed" */
+    const char *mid;    /* the Send API's message_id; NULL: none */
+    int error_code, error_subcode;
+    const char *error_message; /* NULL: none (clears the error columns) */
+};
+/* Moves an outgoing row that is still queued or sending (a row the echo already made sent, or
+ * one deleted, stays as it is). mid is taken only where the row has none, or the same one, and
+ * no other row of the conversation holds it. *changed says whether the row changed. */
+MUST_USE enum err store_message_settle(struct store *s, int64_t id,
+                                       const struct store_message_settle *u, int64_t now_ms,
+                                       bool *changed);
+/* Records that the AI disclosed itself in this conversation; *first is true only for the
+ * first call (the caller adds the disclosure to that reply). */
+MUST_USE enum err store_conversation_disclose(struct store *s, int64_t conversation_id,
+                                              int64_t now_ms, bool *first);
+
 /* Settings (key -> text). ERR_NOT_FOUND when unset; value in the arena. */
 MUST_USE enum err store_setting_get(struct store *s, struct arena *a, const char *key,
                                     const char **value);

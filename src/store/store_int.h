@@ -40,6 +40,17 @@ struct store_inbox_ops {
     enum err (*setting_set)(struct store *s, const char *key, const char *value, int64_t now_ms);
 };
 
+/* The outbox: our replies' rows as the turn and the sender move them (sqlite_outbox.c). */
+struct store_outbox_ops {
+    enum err (*message_get)(struct store *s, struct arena *a, int64_t id,
+                            struct store_message *out);
+    enum err (*message_last_out)(struct store *s, int64_t conversation_id, int64_t *id);
+    enum err (*message_settle)(struct store *s, int64_t id, const struct store_message_settle *u,
+                               int64_t now_ms, bool *changed);
+    enum err (*conversation_disclose)(struct store *s, int64_t conversation_id, int64_t now_ms,
+                                      bool *first);
+};
+
 struct store_ops {
     void (*free)(struct store *s);
     enum err (*exec)(struct store *s, const char *sql); /* savepoints */
@@ -138,6 +149,7 @@ struct store_ops {
     enum err (*kb_vectors)(struct store *s, const char *model, store_kb_vec_fn *fn, void *ctx);
     enum err (*kb_version)(struct store *s, int64_t *version);
     const struct store_inbox_ops *inbox;
+    const struct store_outbox_ops *outbox;
 };
 
 struct store {

@@ -39,7 +39,8 @@ static void unset_all(void)
                                        "SB_HTTP_THREADS",
                                        "SB_WORKERS",
                                        "SB_QUEUE_MAX_ATTEMPTS",
-                                       "SB_SHUTDOWN_GRACE_MS"};
+                                       "SB_SHUTDOWN_GRACE_MS",
+                                       "SB_TURN_BURST_MS"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         unsetenv(keys[i]);
 }

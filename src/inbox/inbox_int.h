@@ -1,0 +1,53 @@
+/*
+ * inbox/inbox_int.h - what the inbox's own files share: the pool, a worker, the job handlers.
+ * Nothing outside src/inbox/ includes this.
+ */
+#ifndef SB_INBOX_INT_H
+#define SB_INBOX_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "inbox/inbox.h"
+
+struct kb;
+struct meta_graph;
+struct meta_vault;
+
+struct worker {
+    struct inbox *in;
+    pthread_t thread;
+    struct store *store;
+    struct kb *kb; /* on this worker's connection; NULL when replies are off */
+    int index;
+};
+
+struct inbox {
+    struct queue *queue;
+    char *meta_app_id;
+    struct worker *workers;
+    int n_workers;
+    atomic_bool stopping;
+    /* replies: all NULL (and is_replying false) when the Graph client could not be made */
+    bool is_replying;
+    struct meta_graph *graph;
+    struct meta_vault *vault;
+    char *business_name;
+    int64_t turn_burst_ms;
+};
+
+/* Handlers: ERR_OK commits the job's effects with its ack; anything else rolls them back and
+ * the job is retried (or buried for ERR_INVALID / ERR_TOO_LARGE) with *reason. */
+typedef enum err job_fn(struct worker *w, const struct store_job *job, const char **reason);
+
+/* turn.c: runs in the job's transaction; database and (lexical) knowledge base only. */
+enum err inbox_run_turn(struct worker *w, const struct store_job *job, const char **reason);
+/* sender.c: calls Meta with no transaction open, then settles its row and the job itself
+ * (ack, retry at, or failed for good) in one transaction of its own. */
+enum err inbox_run_send(struct worker *w, const struct store_job *job, const char **reason);
+
+/* Queues a turn for the conversation, due turn_burst_ms after now (dedupe by the message). */
+MUST_USE enum err inbox_queue_turn(struct queue *q, struct store *s, int64_t conversation_id,
+                                   int64_t message_id, int64_t burst_ms, int64_t now_ms);
+
+#endif

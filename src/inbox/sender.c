@@ -1,0 +1,258 @@
+/*
+ * inbox/sender.c - the send job: one stored outgoing row to the Send API, and what Meta's
+ * answer means for the row, the conversation, the account and the job.
+ *
+ * Owns: the checks at send time (the account still active, the window still open for this
+ * row's author: window_decide_ai() for the AI, which can only say RESPONSE), mark_seen and
+ * typing_on before the message, and the error classes (meta-platform.md 2.7): transient and
+ * rate limits retried when meta_graph_retry_delay_ms() says (the row stays queued); window,
+ * recipient, permission and invalid failed for good with the conversation handed to a person
+ * in plain words; a dead token marks the account; an ambiguous answer keeps the row "sending"
+ * and looks again later: an echo carrying the row's correlation settles it as sent meanwhile
+ * (inbox/apply.c), otherwise it is sent once more.
+ * No transaction is open during the Meta calls (the write lock would stall every worker):
+ * reads run alone, and the outcome, the row and the job's ack or retry commit together.
+ * Remaining at-least-once window: a crash after Meta accepted the message and before that
+ * commit sends it again when the job's lease runs out (the echo usually settles it first).
+ * Not yet: pacing per account (sends go out as fast as the workers take them).
+ * Never logs message text or tokens.
+ */
+#include "inbox/inbox_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "inbox/window.h"
+#include "meta/send.h"
+#include "meta/token_check.h"
+#include "meta/vault.h"
+#include "queue/queue.h"
+
+#define AMBIGUOUS_RECHECK_MS 3000 /* time for the echo of a send that may have happened */
+
+enum send_outcome {
+    SEND_DONE,     /* ack: sent, or nothing (left) to do */
+    SEND_RETRY_AT, /* try again at retry_at_ms */
+    SEND_FAILED,   /* the row fails for good; ack */
+};
+
+struct send {
+    struct worker *w;
+    const struct store_job *job;
+    struct arena *a;
+    int64_t now;
+    struct store_message row;
+    struct store_conversation cv;
+    struct store_account acct;
+    /* the outcome */
+    enum send_outcome out;
+    struct store_message_settle settle; /* status NULL: the row is left as it is */
+    const char *handoff;                /* plain words for the conversation; NULL: none */
+    bool is_dead_token;
+    struct meta_graph_error gerr;
+    int64_t retry_at_ms;
+};
+
+static void fail(struct send *s, const char *handoff, const char *why)
+{
+    s->out = SEND_FAILED;
+    s->settle = (struct store_message_settle){.status = "failed",
+                                              .error_code = s->gerr.code,
+                                              .error_subcode = s->gerr.subcode,
+                                              .error_message = why};
+    s->handoff = handoff;
+}
+
+static bool parse_id(const struct store_job *job, int64_t *id)
+{
+    char text[32];
+    if (job->payload_len == 0 || job->payload_len >= sizeof text)
+        return false;
+    memcpy(text, job->payload, job->payload_len);
+    text[job->payload_len] = '\0';
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    *id = v;
+    return errno == 0 && *end == '\0' && v > 0;
+}
+
+static enum err load(struct send *s, int64_t id)
+{
+    struct store *st = s->w->store;
+    enum err rc = store_message_get(st, s->a, id, &s->row);
+    if (rc == ERR_OK)
+        rc = store_conversation_get(st, s->a, s->row.conversation_id, &s->cv);
+    if (rc == ERR_OK)
+        rc = store_account_by_id(st, s->a, s->cv.account_id, &s->acct);
+    return rc;
+}
+
+/* The window for this row's author; false (and the row failed) when closed. */
+static bool window_kind(struct send *s, struct meta_send_kind *kind)
+{
+    if (strcmp(s->row.author, "ai") == 0) {
+        struct window_ai_decision d = window_decide_ai(s->cv.last_customer_at, s->now);
+        kind->mode = META_SEND_RESPONSE; /* the only mode the AI path can name */
+        if (!d.allowed)
+            fail(s, "window closed", d.reason);
+        return d.allowed;
+    }
+    struct window_decision d = window_decide(WINDOW_SENDER_HUMAN, s->cv.last_customer_at, s->now);
+    kind->mode = d.send == WINDOW_SEND_HUMAN_AGENT ? META_SEND_HUMAN_AGENT : META_SEND_RESPONSE;
+    if (d.send == WINDOW_SEND_NONE)
+        fail(s, "window closed", d.reason);
+    return d.send != WINDOW_SEND_NONE;
+}
+
+/* What Meta's error means (meta-platform.md 2.7). */
+static void classify(struct send *s)
+{
+    long delay = 0;
+    switch (s->gerr.cls) {
+    case META_ERR_TRANSIENT:
+    case META_ERR_RATE_LIMIT:
+        if (meta_graph_retry_delay_ms(&s->gerr, s->job->attempts, &delay)) {
+            s->out = SEND_RETRY_AT;
+            s->retry_at_ms = s->now + delay;
+            return;
+        }
+        fail(s, "sending kept failing", "Meta kept failing");
+        return;
+    case META_ERR_AMBIGUOUS:
+        if (strcmp(s->row.status, "queued") == 0) {
+            s->out = SEND_RETRY_AT;
+            s->retry_at_ms = s->now + AMBIGUOUS_RECHECK_MS;
+            s->settle = (struct store_message_settle){.status = "sending"};
+            return;
+        }
+        fail(s, "delivery uncertain", "no clear answer from Meta, twice");
+        return;
+    case META_ERR_AUTH:
+        s->is_dead_token = true;
+        fail(s, "account needs reconnect", "account needs reconnect");
+        return;
+    case META_ERR_WINDOW:
+        fail(s, "window closed", "window closed");
+        return;
+    case META_ERR_RECIPIENT:
+        fail(s, "the customer cannot be reached", "the customer cannot be reached");
+        return;
+    case META_ERR_PERMISSION:
+        fail(s, "missing permission to send", "missing permission to send");
+        return;
+    default:
+        fail(s, "Meta refused the message", "Meta refused the message");
+        return;
+    }
+}
+
+static void call_meta(struct send *s, const struct meta_send_kind *kind)
+{
+    char *token = NULL;
+    enum err rc = meta_vault_open(s->w->in->vault, &s->acct, &token);
+    if (rc != ERR_OK) {
+        fail(s, "account needs reconnect", "the account's token cannot be opened");
+        return;
+    }
+    struct meta_send_account who = {
+        .platform = s->acct.platform, .page_id = s->acct.page_id, .page_token = token};
+    struct meta_graph *g = s->w->in->graph;
+    struct meta_graph_error ignored;
+    err_ignore(meta_send_action(g, &who, s->cv.scoped_id, META_ACTION_MARK_SEEN, &ignored));
+    err_ignore(meta_send_action(g, &who, s->cv.scoped_id, META_ACTION_TYPING_ON, &ignored));
+    struct meta_message m = {
+        .kind = META_CONTENT_TEXT, .u.text = s->row.text, .metadata = s->row.correlation};
+    struct meta_send_result res = {0};
+    rc = meta_send_message(g, s->a, &who, s->cv.scoped_id, *kind, &m, &res, &s->gerr);
+    crypto_cleanse(token, strlen(token));
+    free(token);
+    if (rc == ERR_OK) {
+        s->out = SEND_DONE;
+        s->settle = (struct store_message_settle){.status = "sent", .mid = res.message_id};
+        return;
+    }
+    classify(s);
+}
+
+static void decide(struct send *s)
+{
+    s->out = SEND_DONE;
+    if (strcmp(s->row.direction, "out") != 0 ||
+        (strcmp(s->row.status, "queued") != 0 && strcmp(s->row.status, "sending") != 0))
+        return; /* settled already (a replay, or the echo came first) */
+    if (s->acct.status != STORE_ACCOUNT_ACTIVE) {
+        fail(s, "account needs reconnect", "account needs reconnect");
+        return;
+    }
+    struct meta_send_kind kind;
+    if (window_kind(s, &kind))
+        call_meta(s, &kind);
+}
+
+/* The row, the conversation, the account and the job, in one transaction. */
+static enum err settle(struct send *s)
+{
+    struct store *st = s->w->store;
+    struct queue *q = s->w->in->queue;
+    bool changed = false;
+    enum err rc = store_begin(st);
+    if (rc != ERR_OK)
+        return rc;
+    if (s->settle.status)
+        rc = store_message_settle(st, s->row.id, &s->settle, s->now, &changed);
+    if (rc == ERR_OK && s->handoff && changed)
+        rc = store_conversation_set_mode(st, s->cv.id, "ai", "human", s->handoff, s->now, &changed);
+    if (rc == ERR_OK && s->is_dead_token)
+        rc = meta_account_mark_dead(st, &s->acct, &s->gerr, s->now, NULL);
+    if (rc == ERR_OK)
+        rc = s->out == SEND_RETRY_AT ? queue_retry_at(q, st, s->job, s->retry_at_ms, "send retry")
+                                     : queue_ack(q, st, s->job);
+    if (rc == ERR_OK)
+        rc = store_commit(st);
+    else
+        store_rollback(st);
+    return rc;
+}
+
+static void log_outcome(const struct send *s)
+{
+    if (s->out == SEND_RETRY_AT)
+        log_info("send.retry", LOG_INT("message", s->row.id), LOG_INT("attempt", s->job->attempts),
+                 LOG_STR("class", meta_err_class_name(s->gerr.cls)),
+                 LOG_INT("in_ms", s->retry_at_ms - s->now));
+    else if (s->out == SEND_FAILED)
+        log_warn("send.failed", LOG_INT("message", s->row.id), LOG_INT("conversation", s->cv.id),
+                 LOG_STR("class", meta_err_class_name(s->gerr.cls)), LOG_INT("code", s->gerr.code),
+                 LOG_INT("subcode", s->gerr.subcode), LOG_STR("why", s->settle.error_message));
+    else if (s->settle.status)
+        log_info("send.sent", LOG_INT("message", s->row.id), LOG_INT("conversation", s->cv.id));
+}
+
+enum err inbox_run_send(struct worker *w, const struct store_job *job, const char **reason)
+{
+    int64_t id;
+    if (!parse_id(job, &id)) {
+        *reason = "bad send payload";
+        return ERR_INVALID;
+    }
+    struct arena a;
+    arena_init(&a);
+    struct send s = {.w = w, .job = job, .a = &a, .now = clock_now_ms()};
+    enum err rc = load(&s, id);
+    if (rc == ERR_OK) {
+        if (w->in->is_replying)
+            decide(&s);
+        rc = settle(&s);
+    } else if (rc == ERR_NOT_FOUND) { /* erased meanwhile: nothing to send */
+        rc = queue_ack(w->in->queue, w->store, job);
+    }
+    if (rc == ERR_OK)
+        log_outcome(&s);
+    arena_release(&a);
+    return rc;
+}

@@ -1,0 +1,173 @@
+"""Replies, end to end, without an LLM: a customer writes through the local Meta (emu.py), the
+turn answers from the knowledge base (examples/kb) or hands off to a person, and the sender
+calls the emulator's Send API. Checked on both sides: the emulator's thread holds what Meta
+would have received, and the conversation's rows say what Switchboard believes (status, mid,
+mode). Bursts are one turn; a replayed delivery is one reply; Meta's errors are handled by
+class (window closed: failed, never retried; a 500: retried and sent once)."""
+
+import json
+import os
+import subprocess
+import time
+
+from emu import APP_ID, APP_SECRET, PAGE_ID, Emulator, EmulatorTestCase
+from harness import base_env, binary_path, deadline_loop
+
+KB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "kb")
+
+
+class TestReplies(EmulatorTestCase):
+    def setUp(self):
+        # The emulator first (the server needs its URL), then the server, then the webhook.
+        self.emu = Emulator(args=["--webhook-retry-ms", "100"])
+        self.addCleanup(self.emu.stop)
+        self.emu.start()
+        self.server = self.start_server(secret=APP_SECRET, env={
+            "SB_META_APP_ID": APP_ID, "SB_META_GRAPH_URL": self.emu.base,
+            "SB_META_GRAPH_VERSION": "v24.0", "SB_TURN_BURST_MS": "200",
+            "SB_KB_DIR": os.path.normpath(KB_DIR), "SB_BUSINESS_NAME": "Northwind Coffee"})
+        r = self.emu.control("POST", "/_emulator/config", {
+            "webhook_url": "http://127.0.0.1:%d/webhooks/meta" % self.server.port})
+        self.assertEqual(r.status // 100, 2, r)
+        rc, _, err = self.run_sb("accounts", "connect", "--user-token", "-",
+                                 stdin=self.emu.user_token() + "\n")
+        self.assertEqual(rc, 0, err)
+        self.customers = self.emu.state()["customers"]
+        self.assertEqual(self.server.wait_scalar("SELECT count(*) FROM kb_documents", 4), 4)
+
+    def run_sb(self, *args, stdin=None):
+        env = base_env()
+        env.update({"SB_DATA_DIR": self.server.data_dir, "SB_META_GRAPH_URL": self.emu.base,
+                    "SB_META_GRAPH_VERSION": "v24.0", "SB_META_APP_ID": APP_ID,
+                    "SB_META_APP_SECRET": APP_SECRET})
+        r = subprocess.run([binary_path()] + list(args), input=(stdin or "").encode(), env=env,
+                           capture_output=True, timeout=60)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+    def customer_says(self, text, customer=0, channel="messenger"):
+        r = self.emu.control("POST", "/_emulator/customers/%d/messages" % customer,
+                             {"channel": channel, "text": text})
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def replies(self, thread):
+        r = self.emu.control("GET", "/_emulator/threads/%s" % thread)
+        self.assertEqual(r.status, 200, r)
+        return [m for m in r.json()["messages"] if m["direction"] == "out"]
+
+    def wait_replies(self, thread, n, timeout=10):
+        got = []
+        for _ in deadline_loop(timeout, 0.05):
+            got = self.replies(thread)
+            if len(got) >= n:
+                break
+        return got
+
+    def out_rows(self):
+        return self.server.query("SELECT author, status, mid, correlation, error_message"
+                                 " FROM messages WHERE direction = 'out' ORDER BY id")
+
+    def mode(self, customer=0):
+        psid = self.customers[customer]["psid"][PAGE_ID]
+        return self.server.query("SELECT v.mode, v.handoff_reason FROM conversations v"
+                                 " JOIN contacts c ON c.id = v.contact_id WHERE c.scoped_id = ?",
+                                 (psid,))[0]
+
+    def fault(self, kind, count):
+        r = self.emu.control("POST", "/_emulator/faults", {
+            "kind": kind, "path": "/messages", "method": "POST", "count": count})
+        self.assertEqual(r.status // 100, 2, r)
+
+    def faults_left(self):
+        return sum(f["count"] for f in self.emu.control("GET", "/_emulator/faults")
+                   .json()["faults"])
+
+    def test_a_question_the_kb_answers_gets_one_reply(self):
+        said = self.customer_says("do you ship to canada?")
+        got = self.wait_replies(said["thread"], 1)
+        self.assertEqual(len(got), 1, got)
+        text = got[0]["text"]
+        self.assertIn("Canada", text)
+        self.assertTrue(text.startswith("I'm Switchboard's automated assistant for Northwind"))
+        self.assertEqual(got[0]["messaging_type"], "RESPONSE")
+        self.assertIsNone(got[0]["tag"])
+        self.assertEqual(self.server.wait_scalar(
+            "SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'sent'"
+            " AND mid = ?", 1, args=(got[0]["mid"],)), 1)
+        rows = self.out_rows()
+        self.assertEqual(len(rows), 1, rows)
+        self.assertEqual(rows[0][:3], ("ai", "sent", got[0]["mid"]))
+        self.assertEqual(got[0]["metadata"], rows[0][3])  # the echo's correlation
+        self.assertEqual(self.mode(), ("ai", None))
+        # The next answer carries no disclosure.
+        said = self.customer_says("how much is shipping to canada?")
+        got = self.wait_replies(said["thread"], 2)
+        self.assertEqual(len(got), 2, got)
+        self.assertNotIn("automated assistant", got[1]["text"])
+        self.stop_and_check(self.server)
+
+    def test_a_burst_is_one_turn(self):
+        thread = None
+        for text in ("hi", "do you ship", "to canada?"):
+            thread = self.customer_says(text)["thread"]
+        got = self.wait_replies(thread, 1)
+        time.sleep(1.0)  # a second turn would answer now
+        got = self.replies(thread)
+        self.assertEqual(len(got), 1, got)
+        self.assertIn("Canada", got[0]["text"])
+        self.stop_and_check(self.server)
+
+    def test_asking_for_a_human_hands_off(self):
+        thread = self.customer_says("can I talk to a human")["thread"]
+        got = self.wait_replies(thread, 1)
+        self.assertEqual(len(got), 1, got)
+        self.assertIn("I'll pass this to a member of the team", got[0]["text"])
+        self.assertEqual(self.mode(), ("human", "the customer asked for a person"))
+        self.customer_says("do you ship to canada?")
+        time.sleep(1.0)
+        self.assertEqual(len(self.replies(thread)), 1)  # a person answers now, not the AI
+        self.stop_and_check(self.server)
+
+    def test_window_closed_fails_without_retry(self):
+        self.fault("window_closed", 5)  # mark_seen, typing_on, the message: 3 calls
+        thread = self.customer_says("do you ship to canada?")["thread"]
+        self.assertEqual(self.server.wait_scalar(
+            "SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'failed'", 1), 1)
+        time.sleep(1.5)  # a retry would come after about a second
+        self.assertEqual(self.faults_left(), 2)
+        self.assertEqual(self.replies(thread), [])
+        rows = self.out_rows()
+        self.assertEqual([r[:3] for r in rows], [("ai", "failed", None)])
+        self.assertEqual(rows[0][4], "window closed")
+        self.assertEqual(self.mode(), ("human", "window closed"))
+        self.stop_and_check(self.server)
+
+    def test_a_server_error_is_retried_and_sent_once(self):
+        self.fault("http_500", 3)  # the whole first attempt
+        thread = self.customer_says("do you ship to canada?")["thread"]
+        got = self.wait_replies(thread, 1, timeout=15)
+        self.assertEqual(len(got), 1, got)
+        self.assertEqual(self.faults_left(), 0)
+        self.assertEqual(self.server.wait_scalar(
+            "SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'sent'", 1), 1)
+        time.sleep(0.5)
+        self.assertEqual(len(self.replies(thread)), 1)
+        self.stop_and_check(self.server)
+
+    def test_a_replayed_delivery_is_one_reply(self):
+        psid = self.customers[2]["psid"][PAGE_ID]
+        said = self.customer_says("do you ship to canada?", customer=2)  # opens Meta's window
+        ts = int(time.time() * 1000)
+        body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": ts, "messaging": [{
+            "sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts,
+            "message": {"mid": said["mid"], "text": "do you ship to canada?"}}]}]}).encode()
+        for _ in range(3):  # Meta delivering the same event again
+            self.assertEqual(self.server.post_webhook(body).status, 200)
+        self.assertEqual(self.server.wait_scalar(
+            "SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'sent'", 1), 1)
+        self.assertEqual(self.server.post_webhook(body).status, 200)  # late, after the reply
+        time.sleep(1.0)
+        self.assertEqual(self.server.scalar(
+            "SELECT count(*) FROM messages WHERE direction = 'out'"), 1)
+        self.assertEqual(len(self.replies(said["thread"])), 1)
+        self.stop_and_check(self.server)
