@@ -203,7 +203,9 @@ static enum err start_meta(struct config *cfg, const char *base, struct emulator
     crypto_random(raw, sizeof raw);
     hex_encode(raw, sizeof raw, secret_hex);
     replace(&cfg->meta_app_id, DEMO_APP_ID);
-    replace(&cfg->meta_app_secret, secret_hex); /* a fresh secret per run */
+    if (strcmp(cfg->business_name, "our business") == 0)
+        replace(&cfg->business_name, "Northwind Coffee"); /* the emulator's demo shop */
+    replace(&cfg->meta_app_secret, secret_hex);           /* a fresh secret per run */
     if (!*cfg->meta_verify_token)
         replace(&cfg->meta_verify_token, DEMO_TOKEN);
     struct arena a;
@@ -238,7 +240,9 @@ static enum err make_operator(struct store *s, char password[33])
     return dashboard_user_add(s, DEMO_OPERATOR, "admin", password, &id);
 }
 
-static void customers_write(const char *emu_base)
+#define N_CHATS (sizeof chats / sizeof chats[0])
+
+static void customers_write(const char *emu_base, char threads[][256])
 {
     printf("\nCustomers write in through the local Meta, which delivers signed webhooks:\n\n");
     for (size_t i = 0; i < sizeof chats / sizeof chats[0]; i++) {
@@ -253,9 +257,58 @@ static void customers_write(const char *emu_base)
         enum err rc = http_client_do("POST", url, h, body, strlen(body), 5000, 4096, &resp);
         printf("  %-9s customer %d: %-45s -> %s\n", chats[i].channel, chats[i].customer,
                chats[i].text, rc == ERR_OK && resp.status == 200 ? "sent" : "FAILED");
-        if (rc == ERR_OK)
+        threads[i][0] = '\0';
+        if (rc == ERR_OK) {
+            json_t *r = json_loads(resp.body, 0, NULL);
+            const char *t = json_string_value(json_object_get(r, "thread"));
+            snprintf(threads[i], 256, "%s", t ? t : "");
+            json_decref(r);
             free(resp.body);
+        }
         free(body);
+    }
+}
+
+/* The business's newest message in an emulator thread (what the customer sees), or NULL. */
+static char *business_reply(const char *emu_base, const char *thread)
+{
+    char url[1100];
+    snprintf(url, sizeof url, "%s/_emulator/threads/%s", emu_base, thread);
+    struct http_client_resp resp;
+    if (!*thread || http_client_do("GET", url, NULL, NULL, 0, 5000, 1 << 20, &resp) != ERR_OK)
+        return NULL;
+    json_t *r = json_loads(resp.body, 0, NULL);
+    free(resp.body);
+    char *out = NULL;
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(r, "messages"), i, m)
+    {
+        const char *dir = json_string_value(json_object_get(m, "direction"));
+        const char *text = json_string_value(json_object_get(m, "text"));
+        if (dir && strcmp(dir, "out") == 0 && text) {
+            free(out);
+            out = xstrdup(text);
+        }
+    }
+    json_decref(r);
+    return out;
+}
+
+/* Waits (a few seconds at most: the burst delay, then the send) for each answer. */
+static void show_replies(const char *emu_base, char threads[][256])
+{
+    printf("\nSwitchboard answered (no LLM configured: retrieval from the knowledge base, or a "
+           "handoff to a person):\n\n");
+    for (size_t i = 0; i < N_CHATS; i++) {
+        char *reply = NULL;
+        for (int tries = 0; tries < 100 && !reply; tries++) {
+            reply = business_reply(emu_base, threads[i]);
+            if (!reply)
+                clock_sleep_ms(100);
+        }
+        printf("  customer %d <- %s\n", chats[i].customer, reply ? reply : "(no answer yet)");
+        free(reply);
     }
 }
 
@@ -314,8 +367,10 @@ static enum err demo_story(struct config *cfg, struct server *srv, const char *b
     if (demo_connect(base, DEMO_OPERATOR, password) != ERR_OK)
         printf("  (connecting did not complete: see the lines above)\n");
     load_kb(cfg, server_store(srv));
-    customers_write(emu_base);
-    show_events(server_store(srv), (int64_t)(sizeof chats / sizeof chats[0]));
+    char threads[N_CHATS][256];
+    customers_write(emu_base, threads);
+    show_events(server_store(srv), (int64_t)N_CHATS);
+    show_replies(emu_base, threads);
     send_forged(base, cfg->meta_app_secret);
     show_metrics(base);
     return ERR_OK;

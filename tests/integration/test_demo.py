@@ -56,6 +56,10 @@ class DemoTests(unittest.TestCase):
         self.assertRegex(text, r'best match for "do you ship to canada\?": Shipping > .*shipping\.md')
         self.assertIn("Hi! Do you ship to Canada? \U0001F4E6", text)
         self.assertRegex(text, r"page\s+messaging\s+message")
+        # ...and answered: from the knowledge base, or handed to a person.
+        self.assertRegex(text, r"customer 0 <- I'm Switchboard's automated assistant for "
+                               r"Northwind Coffee\..*Canada")
+        self.assertEqual(text.count("(no answer yet)"), 0, text)
         self.assertRegex(text, r"wrong secret\s+-> HTTP 403")
         self.assertRegex(text, r"no signature\s+-> HTTP 403")
         self.assertIn('switchboard_webhooks_received_total{result="rejected"} 2', text)
