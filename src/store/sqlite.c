@@ -133,6 +133,43 @@ sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, enum sqlite_stmt id)
     return st;
 }
 
+sqlite3_stmt *sqlite_prepare_once(struct sqlite_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        (void)sqlite_err(s, rc, sql);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+enum err sqlite_run_once(struct sqlite_store *s, sqlite3_stmt *st, const char *what,
+                         int64_t *changes)
+{
+    int rc = sqlite3_step(st);
+    enum err e = rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, what);
+    if (changes)
+        *changes = e == ERR_OK ? sqlite3_changes64(s->db) : 0;
+    sqlite3_finalize(st);
+    return e;
+}
+
+const char *sqlite_col_text(struct arena *a, sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+}
+
+void sqlite_bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 enum err sqlite_step_done(struct sqlite_store *s, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);

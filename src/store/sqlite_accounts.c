@@ -18,35 +18,7 @@
     " status, status_reason, subscribed_fields, coalesce(subscribed_at, 0), created_at,"           \
     " updated_at"
 
-static sqlite3_stmt *prepare(struct sqlite_store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        (void)sqlite_err(s, rc, "prepare accounts");
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
 /* Steps a statement that returns no rows and finalizes it; *changes = rows changed. */
-static enum err run(struct sqlite_store *s, sqlite3_stmt *st, const char *what, int *changes)
-{
-    int rc = sqlite3_step(st);
-    enum err e = rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, what);
-    if (changes)
-        *changes = sqlite3_changes(s->db);
-    sqlite3_finalize(st);
-    return e;
-}
-
-static const char *text(struct arena *a, sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? arena_strdup(a, (const char *)t) : NULL;
-}
-
 static const unsigned char *blob(struct arena *a, sqlite3_stmt *st, int i, size_t *len)
 {
     const void *b = sqlite3_column_blob(st, i);
@@ -75,19 +47,19 @@ static void read_row(struct arena *a, sqlite3_stmt *st, struct store_account *ou
     enum store_platform p = STORE_MESSENGER;
     err_ignore(store_platform_parse((const char *)sqlite3_column_text(st, 1), &p)); /* CHECK */
     out->platform = p;
-    out->external_id = text(a, st, 2);
-    out->page_id = text(a, st, 3);
-    out->name = text(a, st, 4);
-    out->username = text(a, st, 5);
-    out->picture_url = text(a, st, 6);
+    out->external_id = sqlite_col_text(a, st, 2);
+    out->page_id = sqlite_col_text(a, st, 3);
+    out->name = sqlite_col_text(a, st, 4);
+    out->username = sqlite_col_text(a, st, 5);
+    out->picture_url = sqlite_col_text(a, st, 6);
     out->token_enc = blob(a, st, 7, &out->token_enc_len);
     out->token_expires_at = sqlite3_column_int64(st, 8);
     out->data_access_expires_at = sqlite3_column_int64(st, 9);
-    out->user_id = text(a, st, 10);
-    out->scopes = text(a, st, 11);
+    out->user_id = sqlite_col_text(a, st, 10);
+    out->scopes = sqlite_col_text(a, st, 11);
     out->status = parse_status((const char *)sqlite3_column_text(st, 12));
-    out->status_reason = text(a, st, 13);
-    out->subscribed_fields = text(a, st, 14);
+    out->status_reason = sqlite_col_text(a, st, 13);
+    out->subscribed_fields = sqlite_col_text(a, st, 14);
     out->subscribed_at = sqlite3_column_int64(st, 15);
     out->created_at = sqlite3_column_int64(st, 16);
     out->updated_at = sqlite3_column_int64(st, 17);
@@ -97,9 +69,10 @@ enum err sqlite_account_get(struct store *base, struct arena *a, enum store_plat
                             const char *external_id, int64_t id, struct store_account *out)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "SELECT " ACCOUNT_COLS " FROM accounts WHERE"
-                                  " (?1 IS NOT NULL AND platform = ?2 AND external_id = ?1)"
-                                  " OR (?1 IS NULL AND id = ?3)");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "SELECT " ACCOUNT_COLS " FROM accounts WHERE"
+                               " (?1 IS NOT NULL AND platform = ?2 AND external_id = ?1)"
+                               " OR (?1 IS NULL AND id = ?3)");
     if (!st)
         return ERR_INTERNAL;
     if (external_id)
@@ -140,16 +113,17 @@ enum err sqlite_account_insert(struct store *base, const struct store_account_ne
                                int64_t now_ms, int64_t *id)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "INSERT INTO accounts (platform, external_id, page_id, name,"
-                                  " username, picture_url, token_enc, token_expires_at,"
-                                  " data_access_expires_at, user_id, scopes, status, created_at,"
-                                  " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                                  " ?11, 'active', ?12, ?12)");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "INSERT INTO accounts (platform, external_id, page_id, name,"
+                               " username, picture_url, token_enc, token_expires_at,"
+                               " data_access_expires_at, user_id, scopes, status, created_at,"
+                               " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                               " ?11, 'active', ?12, ?12)");
     if (!st)
         return ERR_INTERNAL;
     bind_new(st, in, true);
     sqlite3_bind_int64(st, 12, now_ms);
-    enum err rc = run(s, st, "account_insert", NULL);
+    enum err rc = sqlite_run_once(s, st, "account_insert", NULL);
     if (rc == ERR_OK)
         *id = sqlite3_last_insert_rowid(s->db);
     return rc;
@@ -160,21 +134,22 @@ enum err sqlite_account_update(struct store *base, int64_t id, const struct stor
 {
     struct sqlite_store *s = SQ(base);
     sqlite3_stmt *st =
-        with_token ? prepare(s, "UPDATE accounts SET page_id = ?3, name = ?4, username = ?5,"
-                                " picture_url = ?6, token_enc = ?7, token_expires_at = ?8,"
-                                " data_access_expires_at = ?9, user_id = ?10, scopes = ?11,"
-                                " status = 'active', status_reason = NULL, updated_at = ?12"
-                                " WHERE id = ?13 AND platform = ?1 AND external_id = ?2")
-                   : prepare(s, "UPDATE accounts SET page_id = ?3, name = ?4, username = ?5,"
-                                " picture_url = ?6, updated_at = ?12"
-                                " WHERE id = ?13 AND platform = ?1 AND external_id = ?2");
+        with_token
+            ? sqlite_prepare_once(s, "UPDATE accounts SET page_id = ?3, name = ?4, username = ?5,"
+                                     " picture_url = ?6, token_enc = ?7, token_expires_at = ?8,"
+                                     " data_access_expires_at = ?9, user_id = ?10, scopes = ?11,"
+                                     " status = 'active', status_reason = NULL, updated_at = ?12"
+                                     " WHERE id = ?13 AND platform = ?1 AND external_id = ?2")
+            : sqlite_prepare_once(s, "UPDATE accounts SET page_id = ?3, name = ?4, username = ?5,"
+                                     " picture_url = ?6, updated_at = ?12"
+                                     " WHERE id = ?13 AND platform = ?1 AND external_id = ?2");
     if (!st)
         return ERR_INTERNAL;
     bind_new(st, in, with_token);
     sqlite3_bind_int64(st, 12, now_ms);
     sqlite3_bind_int64(st, 13, id);
-    int changes = 0;
-    enum err rc = run(s, st, "account_update", &changes);
+    int64_t changes = 0;
+    enum err rc = sqlite_run_once(s, st, "account_update", &changes);
     return rc == ERR_OK && changes == 0 ? ERR_NOT_FOUND : rc;
 }
 
@@ -184,8 +159,9 @@ enum err sqlite_accounts_list(struct store *base, struct arena *a, struct store_
     struct sqlite_store *s = SQ(base);
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = prepare(s, "SELECT " ACCOUNT_COLS " FROM accounts"
-                                  " ORDER BY platform = 'instagram', external_id LIMIT ?1");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "SELECT " ACCOUNT_COLS " FROM accounts"
+                               " ORDER BY platform = 'instagram', external_id LIMIT ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int(st, 1, STORE_ACCOUNTS_MAX + 1);
@@ -214,16 +190,16 @@ enum err sqlite_account_set_status(struct store *base, int64_t id, enum store_ac
                                    const char *reason, int64_t now_ms)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "UPDATE accounts SET status = ?2, status_reason = ?3,"
-                                  " updated_at = ?4 WHERE id = ?1");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "UPDATE accounts SET status = ?2, status_reason = ?3,"
+                                              " updated_at = ?4 WHERE id = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, store_account_status_name(status), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now_ms);
-    int changes = 0;
-    enum err rc = run(s, st, "account_set_status", &changes);
+    int64_t changes = 0;
+    enum err rc = sqlite_run_once(s, st, "account_set_status", &changes);
     return rc == ERR_OK && changes == 0 ? ERR_NOT_FOUND : rc;
 }
 
@@ -231,15 +207,15 @@ enum err sqlite_account_set_subscription(struct store *base, int64_t id, const c
                                          int64_t now_ms)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "UPDATE accounts SET subscribed_fields = ?2,"
-                                  " subscribed_at = ?3, updated_at = ?3 WHERE id = ?1");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "UPDATE accounts SET subscribed_fields = ?2,"
+                                              " subscribed_at = ?3, updated_at = ?3 WHERE id = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, fields, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now_ms);
-    int changes = 0;
-    enum err rc = run(s, st, "account_set_subscription", &changes);
+    int64_t changes = 0;
+    enum err rc = sqlite_run_once(s, st, "account_set_subscription", &changes);
     return rc == ERR_OK && changes == 0 ? ERR_NOT_FOUND : rc;
 }
 
@@ -248,8 +224,9 @@ enum err sqlite_account_tokens(struct store *base, struct arena *a, int64_t afte
 {
     struct sqlite_store *s = SQ(base);
     *n = 0;
-    sqlite3_stmt *st = prepare(s, "SELECT id, platform, external_id, token_enc FROM accounts"
-                                  " WHERE id > ?1 AND length(token_enc) > 0 ORDER BY id LIMIT ?2");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "SELECT id, platform, external_id, token_enc FROM accounts"
+                               " WHERE id > ?1 AND length(token_enc) > 0 ORDER BY id LIMIT ?2");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, after_id);
@@ -261,7 +238,7 @@ enum err sqlite_account_tokens(struct store *base, struct arena *a, int64_t afte
         enum store_platform p = STORE_MESSENGER;
         err_ignore(store_platform_parse((const char *)sqlite3_column_text(st, 1), &p));
         t->platform = p;
-        t->external_id = text(a, st, 2);
+        t->external_id = sqlite_col_text(a, st, 2);
         t->token_enc = blob(a, st, 3, &t->token_enc_len);
     }
     enum err e = *n == max || rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, "account_tokens");
@@ -274,15 +251,15 @@ enum err sqlite_account_token_swap(struct store *base, int64_t id, const unsigne
                                    bool *swapped)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "UPDATE accounts SET token_enc = ?3 WHERE id = ?1"
-                                  " AND token_enc = ?2");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "UPDATE accounts SET token_enc = ?3 WHERE id = ?1"
+                                              " AND token_enc = ?2");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_blob(st, 2, old, (int)old_len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, new_enc, (int)new_len, SQLITE_STATIC);
-    int changes = 0;
-    enum err rc = run(s, st, "account_token_swap", &changes);
+    int64_t changes = 0;
+    enum err rc = sqlite_run_once(s, st, "account_token_swap", &changes);
     *swapped = rc == ERR_OK && changes == 1;
     return rc;
 }

@@ -103,14 +103,6 @@ static sqlite3_stmt *stmt(struct sqlite_store *s, enum inbox_stmt id)
     return s->inbox_stmts[id];
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 static void bind_ts(sqlite3_stmt *st, int i, int64_t v)
 {
     if (v)
@@ -145,8 +137,8 @@ static enum err account_route(struct store *base, enum store_platform p, const c
     sqlite3_stmt *st = stmt(s, I_ROUTE);
     if (!st)
         return ERR_INTERNAL;
-    bind_text(st, 1, store_platform_name(p));
-    bind_text(st, 2, external_id);
+    sqlite_bind_text_or_null(st, 1, store_platform_name(p));
+    sqlite_bind_text_or_null(st, 2, external_id);
     enum err rc = step_id(s, st, "account_route", account_id);
     return rc == ERR_OK && *account_id == 0 ? ERR_NOT_FOUND : rc;
 }
@@ -159,7 +151,7 @@ static enum err insert_pair(struct sqlite_store *s, enum inbox_stmt id, int64_t 
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, a);
     if (b_text)
-        bind_text(st, 2, b_text);
+        sqlite_bind_text_or_null(st, 2, b_text);
     else
         sqlite3_bind_int64(st, 2, b);
     sqlite3_bind_int64(st, 3, now_ms);
@@ -175,7 +167,7 @@ static enum err conversation_ensure(struct store *base, int64_t account_id, cons
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, account_id);
-    bind_text(st, 2, scoped_id);
+    sqlite_bind_text_or_null(st, 2, scoped_id);
     int64_t contact = 0, conv = 0;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -207,7 +199,7 @@ static enum err message_insert(struct store *base, const struct store_message_ne
                            m->attachments,    m->reply_to, m->meta,       m->status,
                            m->messaging_type, m->tag,      m->correlation};
     for (int i = 0; i < (int)(sizeof texts / sizeof texts[0]); i++)
-        bind_text(st, i + 2, texts[i]);
+        sqlite_bind_text_or_null(st, i + 2, texts[i]);
     bind_ts(st, 13, m->meta_ts);
     sqlite3_bind_int64(st, 14, now_ms);
     return step_id(s, st, "message_insert", id);
@@ -220,7 +212,7 @@ static enum err echo_by_mid(struct sqlite_store *s, int64_t conv, const char *mi
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
-    bind_text(st, 2, mid);
+    sqlite_bind_text_or_null(st, 2, mid);
     enum err rc = step_id(s, st, "echo by mid", id);
     if (rc != ERR_OK || *id == 0)
         return rc;
@@ -246,8 +238,8 @@ static enum err message_echo_match(struct store *base, int64_t conv, const char 
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
-    bind_text(st, 2, mid);
-    bind_text(st, 3, correlation);
+    sqlite_bind_text_or_null(st, 2, mid);
+    sqlite_bind_text_or_null(st, 3, correlation);
     bind_ts(st, 4, meta_ts);
     sqlite3_bind_int64(st, 5, now_ms);
     return step_id(s, st, "echo by correlation", id);
@@ -261,7 +253,7 @@ static enum err message_mark_deleted(struct store *base, int64_t conv, const cha
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
-    bind_text(st, 2, mid);
+    sqlite_bind_text_or_null(st, 2, mid);
     sqlite3_bind_int64(st, 3, now_ms);
     return step_changed(s, st, "message_mark_deleted", changed);
 }
@@ -274,8 +266,8 @@ static enum err message_edit(struct store *base, int64_t conv, const char *mid, 
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
-    bind_text(st, 2, mid);
-    bind_text(st, 3, text);
+    sqlite_bind_text_or_null(st, 2, mid);
+    sqlite_bind_text_or_null(st, 3, text);
     sqlite3_bind_int64(st, 4, num_edit);
     bind_ts(st, 5, ts_ms);
     sqlite3_bind_int64(st, 6, now_ms);
@@ -291,10 +283,10 @@ static enum err message_react(struct store *base, int64_t conv, const char *mid,
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
-    bind_text(st, 2, mid);
-    bind_text(st, 3, is_unreact ? "unreact" : "react");
-    bind_text(st, 4, reaction);
-    bind_text(st, 5, emoji);
+    sqlite_bind_text_or_null(st, 2, mid);
+    sqlite_bind_text_or_null(st, 3, is_unreact ? "unreact" : "react");
+    sqlite_bind_text_or_null(st, 4, reaction);
+    sqlite_bind_text_or_null(st, 5, emoji);
     sqlite3_bind_int64(st, 6, ts_ms);
     sqlite3_bind_int64(st, 7, now_ms);
     return step_changed(s, st, "message_react", changed);
@@ -314,7 +306,7 @@ static enum err conversation_touch(struct store *base, int64_t conv,
     sqlite3_bind_int(st, 5, t->standby);
     sqlite3_bind_int64(st, 6, t->standby_at);
     sqlite3_bind_int64(st, 7, t->read_watermark);
-    bind_text(st, 8, t->read_mid);
+    sqlite_bind_text_or_null(st, 8, t->read_mid);
     sqlite3_bind_int64(st, 9, t->read_at);
     sqlite3_bind_int64(st, 10, now_ms);
     return sqlite_step_done(s, st, "conversation_touch");
@@ -329,32 +321,14 @@ static enum err conversation_set_mode(struct store *base, int64_t conv, const ch
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
-    bind_text(st, 2, from_mode);
-    bind_text(st, 3, to_mode);
-    bind_text(st, 4, reason);
+    sqlite_bind_text_or_null(st, 2, from_mode);
+    sqlite_bind_text_or_null(st, 3, to_mode);
+    sqlite_bind_text_or_null(st, 4, reason);
     sqlite3_bind_int64(st, 5, now_ms);
     return step_changed(s, st, "conversation_set_mode", changed);
 }
 
 /* ---- reads (prepared per call: operators and the CLI, not the hot path) ---- */
-
-static const char *col_text(struct arena *a, sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? arena_strdup(a, (const char *)t) : NULL;
-}
-
-static sqlite3_stmt *prepare(struct sqlite_store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        (void)sqlite_err(s, rc, "prepare inbox read");
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
 
 static void read_conversation(struct arena *a, sqlite3_stmt *st, struct store_conversation *c)
 {
@@ -365,20 +339,20 @@ static void read_conversation(struct arena *a, sqlite3_stmt *st, struct store_co
     enum store_platform p = STORE_MESSENGER;
     err_ignore(store_platform_parse((const char *)sqlite3_column_text(st, 3), &p)); /* CHECK */
     c->platform = p;
-    c->account_external_id = col_text(a, st, 4);
-    c->account_name = col_text(a, st, 5);
-    c->scoped_id = col_text(a, st, 6);
-    c->contact_name = col_text(a, st, 7);
-    c->contact_username = col_text(a, st, 8);
-    c->mode = col_text(a, st, 9);
+    c->account_external_id = sqlite_col_text(a, st, 4);
+    c->account_name = sqlite_col_text(a, st, 5);
+    c->scoped_id = sqlite_col_text(a, st, 6);
+    c->contact_name = sqlite_col_text(a, st, 7);
+    c->contact_username = sqlite_col_text(a, st, 8);
+    c->mode = sqlite_col_text(a, st, 9);
     c->last_customer_at = sqlite3_column_int64(st, 10);
     c->last_message_at = sqlite3_column_int64(st, 11);
-    c->handoff_reason = col_text(a, st, 12);
+    c->handoff_reason = sqlite_col_text(a, st, 12);
     c->handoff_at = sqlite3_column_int64(st, 13);
     c->unread = sqlite3_column_int64(st, 14);
     c->is_standby = sqlite3_column_int(st, 15) != 0;
     c->read_watermark = sqlite3_column_int64(st, 16);
-    c->read_mid = col_text(a, st, 17);
+    c->read_mid = sqlite_col_text(a, st, 17);
     c->read_at = sqlite3_column_int64(st, 18);
 }
 
@@ -400,10 +374,10 @@ static enum err conversations_list(struct store *base, struct arena *a, const ch
     struct sqlite_store *s = SQ(base);
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = prepare(s, CONVERSATION_SELECT);
+    sqlite3_stmt *st = sqlite_prepare_once(s, CONVERSATION_SELECT);
     if (!st)
         return ERR_INTERNAL;
-    bind_text(st, 1, mode);
+    sqlite_bind_text_or_null(st, 1, mode);
     sqlite3_bind_int64(st, 2, id);
     sqlite3_bind_int64(st, 3, (int64_t)max);
     size_t cap = 0;
@@ -433,7 +407,7 @@ static void read_message(struct arena *a, sqlite3_stmt *st, struct store_message
                             &m->attachments,    &m->reply_to, &m->meta,       &m->status,
                             &m->messaging_type, &m->tag,      &m->correlation};
     for (int i = 0; i < (int)(sizeof texts / sizeof texts[0]); i++)
-        *texts[i] = col_text(a, st, i + 2);
+        *texts[i] = sqlite_col_text(a, st, i + 2);
     m->meta_ts = sqlite3_column_int64(st, 13);
     m->created_at = sqlite3_column_int64(st, 14);
 }
@@ -444,11 +418,11 @@ static enum err messages_list(struct store *base, struct arena *a, int64_t conv,
     struct sqlite_store *s = SQ(base);
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st =
-        prepare(s, "SELECT id, conversation_id, direction, author, mid, text, attachments,"
-                   " reply_to, meta, status, messaging_type, tag, correlation,"
-                   " coalesce(meta_ts, 0), created_at FROM messages"
-                   " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+    sqlite3_stmt *st = sqlite_prepare_once(
+        s, "SELECT id, conversation_id, direction, author, mid, text, attachments,"
+           " reply_to, meta, status, messaging_type, tag, correlation,"
+           " coalesce(meta_ts, 0), created_at FROM messages"
+           " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
@@ -471,9 +445,9 @@ static enum err setting_get(struct store *base, struct arena *a, const char *key
     sqlite3_stmt *st = stmt(s, I_SETTING_GET);
     if (!st)
         return ERR_INTERNAL;
-    bind_text(st, 1, key);
+    sqlite_bind_text_or_null(st, 1, key);
     int rc = sqlite3_step(st);
-    *value = rc == SQLITE_ROW ? col_text(a, st, 0) : NULL;
+    *value = rc == SQLITE_ROW ? sqlite_col_text(a, st, 0) : NULL;
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)
         return *value ? ERR_OK : ERR_NOT_FOUND;
@@ -483,13 +457,14 @@ static enum err setting_get(struct store *base, struct arena *a, const char *key
 static enum err setting_set(struct store *base, const char *key, const char *value, int64_t now_ms)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "INSERT INTO settings (key, value, updated_at)"
-                                  " VALUES (?1, ?2, ?3) ON CONFLICT (key) DO UPDATE"
-                                  " SET value = excluded.value, updated_at = excluded.updated_at");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "INSERT INTO settings (key, value, updated_at)"
+                               " VALUES (?1, ?2, ?3) ON CONFLICT (key) DO UPDATE"
+                               " SET value = excluded.value, updated_at = excluded.updated_at");
     if (!st)
         return ERR_INTERNAL;
-    bind_text(st, 1, key);
-    bind_text(st, 2, value);
+    sqlite_bind_text_or_null(st, 1, key);
+    sqlite_bind_text_or_null(st, 2, value);
     sqlite3_bind_int64(st, 3, now_ms);
     enum err e = sqlite_step_done(s, st, "setting_set");
     sqlite3_finalize(st);

@@ -61,6 +61,16 @@ struct sqlite_store {
 sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, enum sqlite_stmt id);
 /* Maps a SQLite result code to enum err, logging the library's words once. */
 enum err sqlite_err(struct sqlite_store *s, int rc, const char *what);
+/* For statements prepared per call (people, accounts, the knowledge base, privacy...): a
+ * prepared statement or NULL (the failure logged with the SQL); and one step of a statement
+ * returning no rows, then finalized, with *changes (may be NULL) the rows it changed (0 on error).
+ */
+sqlite3_stmt *sqlite_prepare_once(struct sqlite_store *s, const char *sql);
+enum err sqlite_run_once(struct sqlite_store *s, sqlite3_stmt *st, const char *what,
+                         int64_t *changes);
+/* Column i as text in the arena (NULL for SQL NULL); a text parameter or NULL. */
+const char *sqlite_col_text(struct arena *a, sqlite3_stmt *st, int i);
+void sqlite_bind_text_or_null(sqlite3_stmt *st, int i, const char *v);
 /* Steps a statement that returns no rows. */
 enum err sqlite_step_done(struct sqlite_store *s, sqlite3_stmt *st, const char *what);
 

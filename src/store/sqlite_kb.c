@@ -21,34 +21,6 @@
 #define KB_VERSION_KEY "kb.version"
 #define KB_MAX_DIM     65536 /* a longer BLOB is not one of our vectors */
 
-static sqlite3_stmt *prepare(struct sqlite_store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        (void)sqlite_err(s, rc, sql);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-static enum err run(struct sqlite_store *s, sqlite3_stmt *st, const char *what, int *changes)
-{
-    int rc = sqlite3_step(st);
-    enum err e = rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, what);
-    if (changes)
-        *changes = sqlite3_changes(s->db);
-    sqlite3_finalize(st);
-    return e;
-}
-
-static const char *text(struct arena *a, sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? arena_strdup(a, (const char *)t) : NULL;
-}
-
 /* ---- documents ---- */
 
 #define DOC_COLUMNS                                                                                \
@@ -58,10 +30,10 @@ static const char *text(struct arena *a, sqlite3_stmt *st, int i)
 static void doc_row(struct arena *a, sqlite3_stmt *st, struct store_kb_doc *d)
 {
     *d = (struct store_kb_doc){.id = sqlite3_column_int64(st, 0),
-                               .path = text(a, st, 1),
-                               .title = text(a, st, 2),
-                               .sha256 = text(a, st, 3),
-                               .embed_model = text(a, st, 4),
+                               .path = sqlite_col_text(a, st, 1),
+                               .title = sqlite_col_text(a, st, 2),
+                               .sha256 = sqlite_col_text(a, st, 3),
+                               .embed_model = sqlite_col_text(a, st, 4),
                                .updated_at = sqlite3_column_int64(st, 5),
                                .n_chunks = sqlite3_column_int64(st, 6)};
 }
@@ -70,7 +42,7 @@ enum err sqlite_kb_doc_get(struct store *base, struct arena *a, const char *path
                            struct store_kb_doc *out)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, DOC_COLUMNS " WHERE d.path = ?1");
+    sqlite3_stmt *st = sqlite_prepare_once(s, DOC_COLUMNS " WHERE d.path = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
@@ -89,8 +61,8 @@ enum err sqlite_kb_docs_list(struct store *base, struct arena *a, const char *pr
 {
     struct sqlite_store *s = SQ(base);
     sqlite3_stmt *st =
-        prepare(s, DOC_COLUMNS " WHERE ?1 IS NULL OR"
-                               " substr(d.path, 1, length(?1)) = ?1 ORDER BY d.path");
+        sqlite_prepare_once(s, DOC_COLUMNS " WHERE ?1 IS NULL OR"
+                                           " substr(d.path, 1, length(?1)) = ?1 ORDER BY d.path");
     if (!st)
         return ERR_INTERNAL;
     if (prefix)
@@ -117,40 +89,42 @@ enum err sqlite_kb_docs_list(struct store *base, struct arena *a, const char *pr
 
 static enum err bump_version(struct sqlite_store *s, int64_t now_ms)
 {
-    sqlite3_stmt *st = prepare(s, "INSERT INTO settings (key, value, updated_at)"
-                                  " VALUES ('" KB_VERSION_KEY "', '1', ?1) ON CONFLICT (key)"
-                                  " DO UPDATE SET value = CAST(value AS INTEGER) + 1,"
-                                  " updated_at = excluded.updated_at");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "INSERT INTO settings (key, value, updated_at)"
+                               " VALUES ('" KB_VERSION_KEY "', '1', ?1) ON CONFLICT (key)"
+                               " DO UPDATE SET value = CAST(value AS INTEGER) + 1,"
+                               " updated_at = excluded.updated_at");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, now_ms);
-    return run(s, st, "kb_version_bump", NULL);
+    return sqlite_run_once(s, st, "kb_version_bump", NULL);
 }
 
 /* Deletes the document at path (its chunks first, so the triggers see them); *changes = 0
  * when there was none. */
-static enum err delete_doc(struct sqlite_store *s, const char *path, int *changes)
+static enum err delete_doc(struct sqlite_store *s, const char *path, int64_t *changes)
 {
-    sqlite3_stmt *st = prepare(s, "DELETE FROM kb_chunks WHERE document_id IN"
-                                  " (SELECT id FROM kb_documents WHERE path = ?1)");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "DELETE FROM kb_chunks WHERE document_id IN"
+                                              " (SELECT id FROM kb_documents WHERE path = ?1)");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    enum err rc = run(s, st, "kb_chunks_delete", NULL);
+    enum err rc = sqlite_run_once(s, st, "kb_chunks_delete", NULL);
     if (rc != ERR_OK)
         return rc;
-    st = prepare(s, "DELETE FROM kb_documents WHERE path = ?1");
+    st = sqlite_prepare_once(s, "DELETE FROM kb_documents WHERE path = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    return run(s, st, "kb_doc_delete", changes);
+    return sqlite_run_once(s, st, "kb_doc_delete", changes);
 }
 
 static enum err insert_chunks(struct sqlite_store *s, int64_t doc_id,
                               const struct store_kb_doc_new *d)
 {
-    sqlite3_stmt *st = prepare(s, "INSERT INTO kb_chunks (document_id, heading, text, embedding)"
-                                  " VALUES (?1, ?2, ?3, ?4)");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "INSERT INTO kb_chunks (document_id, heading, text, embedding)"
+                               " VALUES (?1, ?2, ?3, ?4)");
     if (!st)
         return ERR_INTERNAL;
     enum err rc = ERR_OK;
@@ -174,10 +148,11 @@ static enum err put_doc(struct sqlite_store *s, const struct store_kb_doc_new *d
                         int64_t *id)
 {
     enum err rc = delete_doc(s, d->path, NULL);
-    sqlite3_stmt *st = rc == ERR_OK ? prepare(s, "INSERT INTO kb_documents (path, title, sha256,"
-                                                 " embed_model, updated_at)"
-                                                 " VALUES (?1, ?2, ?3, ?4, ?5)")
-                                    : NULL;
+    sqlite3_stmt *st = rc == ERR_OK
+                           ? sqlite_prepare_once(s, "INSERT INTO kb_documents (path, title, sha256,"
+                                                    " embed_model, updated_at)"
+                                                    " VALUES (?1, ?2, ?3, ?4, ?5)")
+                           : NULL;
     if (!st)
         return rc == ERR_OK ? ERR_INTERNAL : rc;
     sqlite3_bind_text(st, 1, d->path, -1, SQLITE_STATIC);
@@ -186,7 +161,7 @@ static enum err put_doc(struct sqlite_store *s, const struct store_kb_doc_new *d
     if (d->embed_model && d->dim)
         sqlite3_bind_text(st, 4, d->embed_model, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, now_ms);
-    rc = run(s, st, "kb_doc_insert", NULL);
+    rc = sqlite_run_once(s, st, "kb_doc_insert", NULL);
     int64_t doc_id = sqlite3_last_insert_rowid(s->db);
     if (rc == ERR_OK)
         rc = insert_chunks(s, doc_id, d);
@@ -216,7 +191,7 @@ enum err sqlite_kb_doc_delete(struct store *base, const char *path)
     enum err rc = store_begin(base);
     if (rc != ERR_OK)
         return rc;
-    int changes = 0;
+    int64_t changes = 0;
     rc = delete_doc(SQ(base), path, &changes);
     if (rc == ERR_OK && changes == 0)
         rc = ERR_NOT_FOUND;
@@ -232,8 +207,8 @@ enum err sqlite_kb_doc_delete(struct store *base, const char *path)
 enum err sqlite_kb_version(struct store *base, int64_t *version)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st =
-        prepare(s, "SELECT CAST(value AS INTEGER) FROM settings WHERE key = '" KB_VERSION_KEY "'");
+    sqlite3_stmt *st = sqlite_prepare_once(
+        s, "SELECT CAST(value AS INTEGER) FROM settings WHERE key = '" KB_VERSION_KEY "'");
     if (!st)
         return ERR_INTERNAL;
     int rc = sqlite3_step(st);
@@ -308,10 +283,10 @@ static sqlite3_stmt *prepare_search(struct sqlite_store *s)
 static void hit_row(struct arena *a, sqlite3_stmt *st, struct store_kb_hit *h)
 {
     *h = (struct store_kb_hit){.chunk_id = sqlite3_column_int64(st, 0),
-                               .path = text(a, st, 1),
-                               .title = text(a, st, 2),
-                               .heading = text(a, st, 3),
-                               .text = text(a, st, 4)};
+                               .path = sqlite_col_text(a, st, 1),
+                               .title = sqlite_col_text(a, st, 2),
+                               .heading = sqlite_col_text(a, st, 3),
+                               .text = sqlite_col_text(a, st, 4)};
     if (sqlite3_column_count(st) > 6) {
         h->bm25 = sqlite3_column_double(st, 5);
         h->matched = (uint64_t)sqlite3_column_int64(st, 6);
@@ -348,9 +323,10 @@ enum err sqlite_kb_chunks_get(struct store *base, struct arena *a, const int64_t
 {
     struct sqlite_store *s = SQ(base);
     *n = 0;
-    sqlite3_stmt *st = prepare(s, "SELECT c.id, d.path, d.title, c.heading, c.text"
-                                  " FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id"
-                                  " WHERE c.id = ?1");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "SELECT c.id, d.path, d.title, c.heading, c.text"
+                               " FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id"
+                               " WHERE c.id = ?1");
     if (!st)
         return ERR_INTERNAL;
     enum err e = ERR_OK;
@@ -370,10 +346,11 @@ enum err sqlite_kb_chunks_get(struct store *base, struct arena *a, const int64_t
 enum err sqlite_kb_vectors(struct store *base, const char *model, store_kb_vec_fn *fn, void *ctx)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "SELECT c.id, c.embedding FROM kb_chunks c"
-                                  " JOIN kb_documents d ON d.id = c.document_id"
-                                  " WHERE d.embed_model = ?1 AND c.embedding IS NOT NULL"
-                                  " ORDER BY c.id");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "SELECT c.id, c.embedding FROM kb_chunks c"
+                               " JOIN kb_documents d ON d.id = c.document_id"
+                               " WHERE d.embed_model = ?1 AND c.embedding IS NOT NULL"
+                               " ORDER BY c.id");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);

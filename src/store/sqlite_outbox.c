@@ -11,40 +11,14 @@
 
 #define SQ(b) ((struct sqlite_store *)(b))
 
-static sqlite3_stmt *prepare(struct sqlite_store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        (void)sqlite_err(s, rc, "prepare outbox");
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static const char *col_text(struct arena *a, sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? arena_strdup(a, (const char *)t) : NULL;
-}
-
 static enum err message_get(struct store *base, struct arena *a, int64_t id,
                             struct store_message *m)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st =
-        prepare(s, "SELECT id, conversation_id, direction, author, mid, text, attachments,"
-                   " reply_to, meta, status, messaging_type, tag, correlation,"
-                   " coalesce(meta_ts, 0), created_at FROM messages WHERE id = ?1");
+    sqlite3_stmt *st = sqlite_prepare_once(
+        s, "SELECT id, conversation_id, direction, author, mid, text, attachments,"
+           " reply_to, meta, status, messaging_type, tag, correlation,"
+           " coalesce(meta_ts, 0), created_at FROM messages WHERE id = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
@@ -60,7 +34,7 @@ static enum err message_get(struct store *base, struct arena *a, int64_t id,
                                 &m->attachments,    &m->reply_to, &m->meta,       &m->status,
                                 &m->messaging_type, &m->tag,      &m->correlation};
         for (int i = 0; i < (int)(sizeof texts / sizeof texts[0]); i++)
-            *texts[i] = col_text(a, st, i + 2);
+            *texts[i] = sqlite_col_text(a, st, i + 2);
         m->meta_ts = sqlite3_column_int64(st, 13);
         m->created_at = sqlite3_column_int64(st, 14);
     }
@@ -71,8 +45,8 @@ static enum err message_get(struct store *base, struct arena *a, int64_t id,
 static enum err message_last_out(struct store *base, int64_t conv, int64_t *id)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "SELECT coalesce(max(id), 0) FROM messages"
-                                  " WHERE conversation_id = ?1 AND direction = 'out'");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "SELECT coalesce(max(id), 0) FROM messages"
+                                              " WHERE conversation_id = ?1 AND direction = 'out'");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
@@ -97,24 +71,24 @@ static enum err message_settle(struct store *base, int64_t id, const struct stor
 {
     struct sqlite_store *s = SQ(base);
     *changed = false;
-    sqlite3_stmt *st =
-        prepare(s, "UPDATE messages SET status = ?2,"
-                   " mid = CASE WHEN ?3 IS NULL OR EXISTS (SELECT 1 FROM messages o"
-                   "   WHERE o.conversation_id = messages.conversation_id AND o.mid = ?3"
-                   "   AND o.id <> messages.id) THEN mid ELSE coalesce(mid, ?3) END,"
-                   " error_code = ?4, error_subcode = ?5, error_message = ?6, updated_at = ?7"
-                   " WHERE id = ?1 AND direction = 'out' AND status IN ('queued','sending')"
-                   " AND (?3 IS NULL OR mid IS NULL OR mid = ?3)");
+    sqlite3_stmt *st = sqlite_prepare_once(
+        s, "UPDATE messages SET status = ?2,"
+           " mid = CASE WHEN ?3 IS NULL OR EXISTS (SELECT 1 FROM messages o"
+           "   WHERE o.conversation_id = messages.conversation_id AND o.mid = ?3"
+           "   AND o.id <> messages.id) THEN mid ELSE coalesce(mid, ?3) END,"
+           " error_code = ?4, error_subcode = ?5, error_message = ?6, updated_at = ?7"
+           " WHERE id = ?1 AND direction = 'out' AND status IN ('queued','sending')"
+           " AND (?3 IS NULL OR mid IS NULL OR mid = ?3)");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
-    bind_text(st, 2, u->status);
-    bind_text(st, 3, u->mid);
+    sqlite_bind_text_or_null(st, 2, u->status);
+    sqlite_bind_text_or_null(st, 3, u->mid);
     if (u->error_message) {
         sqlite3_bind_int(st, 4, u->error_code);
         sqlite3_bind_int(st, 5, u->error_subcode);
     }
-    bind_text(st, 6, u->error_message);
+    sqlite_bind_text_or_null(st, 6, u->error_message);
     sqlite3_bind_int64(st, 7, now_ms);
     return step_update(s, st, "message_settle", changed);
 }
@@ -122,8 +96,8 @@ static enum err message_settle(struct store *base, int64_t id, const struct stor
 static enum err conversation_disclose(struct store *base, int64_t conv, int64_t now_ms, bool *first)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "UPDATE conversations SET ai_disclosed_at = ?2"
-                                  " WHERE id = ?1 AND ai_disclosed_at IS NULL");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "UPDATE conversations SET ai_disclosed_at = ?2"
+                                              " WHERE id = ?1 AND ai_disclosed_at IS NULL");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);

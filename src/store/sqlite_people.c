@@ -10,48 +10,20 @@
 
 #define SQ(b) ((struct sqlite_store *)(b))
 
-static sqlite3_stmt *prepare(struct sqlite_store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        (void)sqlite_err(s, rc, sql);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
 /* Steps a statement that returns no rows and finalizes it; *changes = rows changed. */
-static enum err run(struct sqlite_store *s, sqlite3_stmt *st, const char *what, int *changes)
-{
-    int rc = sqlite3_step(st);
-    enum err e = rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, what);
-    if (changes)
-        *changes = sqlite3_changes(s->db);
-    sqlite3_finalize(st);
-    return e;
-}
-
-static const char *text(struct arena *a, sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? arena_strdup(a, (const char *)t) : NULL;
-}
-
 enum err sqlite_operator_add(struct store *base, const char *email, const char *hash,
                              const char *role, int64_t now_ms, int64_t *id)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "INSERT INTO operators (email, password_hash, role, "
-                                  "created_at) VALUES (?1, ?2, ?3, ?4)");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "INSERT INTO operators (email, password_hash, role, "
+                                              "created_at) VALUES (?1, ?2, ?3, ?4)");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now_ms);
-    enum err rc = run(s, st, "operator_add", NULL);
+    enum err rc = sqlite_run_once(s, st, "operator_add", NULL);
     if (rc == ERR_OK)
         *id = sqlite3_last_insert_rowid(s->db);
     return rc;
@@ -61,9 +33,9 @@ enum err sqlite_operator_get(struct store *base, struct arena *a, const char *em
                              struct store_operator *out)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "SELECT id, email, password_hash, role, created_at, "
-                                  "coalesce(disabled_at, 0) FROM operators "
-                                  "WHERE (?1 IS NOT NULL AND email = ?1) OR id = ?2");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "SELECT id, email, password_hash, role, created_at, "
+                                              "coalesce(disabled_at, 0) FROM operators "
+                                              "WHERE (?1 IS NOT NULL AND email = ?1) OR id = ?2");
     if (!st)
         return ERR_INTERNAL;
     if (email)
@@ -75,9 +47,9 @@ enum err sqlite_operator_get(struct store *base, struct arena *a, const char *em
                                      : sqlite_err(s, rc, "operator_get");
     if (e == ERR_OK)
         *out = (struct store_operator){.id = sqlite3_column_int64(st, 0),
-                                       .email = text(a, st, 1),
-                                       .password_hash = text(a, st, 2),
-                                       .role = text(a, st, 3),
+                                       .email = sqlite_col_text(a, st, 1),
+                                       .password_hash = sqlite_col_text(a, st, 2),
+                                       .role = sqlite_col_text(a, st, 3),
                                        .created_at = sqlite3_column_int64(st, 4),
                                        .disabled_at = sqlite3_column_int64(st, 5)};
     sqlite3_finalize(st);
@@ -87,8 +59,9 @@ enum err sqlite_operator_get(struct store *base, struct arena *a, const char *em
 enum err sqlite_session_add(struct store *base, const struct store_session *ss)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "INSERT INTO sessions (id, operator_id, csrf, created_at, "
-                                  "expires_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?4)");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "INSERT INTO sessions (id, operator_id, csrf, created_at, "
+                               "expires_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?4)");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, ss->id_hash, -1, SQLITE_STATIC);
@@ -96,18 +69,18 @@ enum err sqlite_session_add(struct store *base, const struct store_session *ss)
     sqlite3_bind_text(st, 3, ss->csrf, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, ss->created_at);
     sqlite3_bind_int64(st, 5, ss->expires_at);
-    return run(s, st, "session_add", NULL);
+    return sqlite_run_once(s, st, "session_add", NULL);
 }
 
 enum err sqlite_session_get(struct store *base, struct arena *a, const char *id_hash,
                             int64_t now_ms, struct store_session *out)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "SELECT s.id, s.operator_id, s.csrf, s.created_at, "
-                                  "s.expires_at, s.last_seen_at FROM sessions s "
-                                  "JOIN operators o ON o.id = s.operator_id "
-                                  "WHERE s.id = ?1 AND s.expires_at > ?2 "
-                                  "AND o.disabled_at IS NULL");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "SELECT s.id, s.operator_id, s.csrf, s.created_at, "
+                                              "s.expires_at, s.last_seen_at FROM sessions s "
+                                              "JOIN operators o ON o.id = s.operator_id "
+                                              "WHERE s.id = ?1 AND s.expires_at > ?2 "
+                                              "AND o.disabled_at IS NULL");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_STATIC);
@@ -117,9 +90,9 @@ enum err sqlite_session_get(struct store *base, struct arena *a, const char *id_
                  : rc == SQLITE_DONE ? ERR_NOT_FOUND
                                      : sqlite_err(s, rc, "session_get");
     if (e == ERR_OK)
-        *out = (struct store_session){.id_hash = text(a, st, 0),
+        *out = (struct store_session){.id_hash = sqlite_col_text(a, st, 0),
                                       .operator_id = sqlite3_column_int64(st, 1),
-                                      .csrf = text(a, st, 2),
+                                      .csrf = sqlite_col_text(a, st, 2),
                                       .created_at = sqlite3_column_int64(st, 3),
                                       .expires_at = sqlite3_column_int64(st, 4),
                                       .last_seen_at = sqlite3_column_int64(st, 5)};
@@ -131,39 +104,39 @@ enum err sqlite_session_touch(struct store *base, const char *id_hash, int64_t n
                               int64_t expires_at)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st =
-        prepare(s, "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE id = ?1");
+    sqlite3_stmt *st = sqlite_prepare_once(
+        s, "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE id = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now_ms);
     sqlite3_bind_int64(st, 3, expires_at);
-    return run(s, st, "session_touch", NULL);
+    return sqlite_run_once(s, st, "session_touch", NULL);
 }
 
 enum err sqlite_session_delete(struct store *base, const char *id_hash)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "DELETE FROM sessions WHERE id = ?1");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "DELETE FROM sessions WHERE id = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_STATIC);
-    return run(s, st, "session_delete", NULL);
+    return sqlite_run_once(s, st, "session_delete", NULL);
 }
 
 enum err sqlite_oauth_state_add(struct store *base, const char *state_hash,
                                 const char *session_hash, int64_t now_ms, int64_t expires_at)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "INSERT INTO oauth_states (state_hash, session_id, "
-                                  "created_at, expires_at) VALUES (?1, ?2, ?3, ?4)");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "INSERT INTO oauth_states (state_hash, session_id, "
+                                              "created_at, expires_at) VALUES (?1, ?2, ?3, ?4)");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, state_hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, session_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now_ms);
     sqlite3_bind_int64(st, 4, expires_at);
-    return run(s, st, "oauth_state_add", NULL);
+    return sqlite_run_once(s, st, "oauth_state_add", NULL);
 }
 
 enum err sqlite_oauth_state_take(struct store *base, const char *state_hash,
@@ -171,9 +144,10 @@ enum err sqlite_oauth_state_take(struct store *base, const char *state_hash,
 {
     struct sqlite_store *s = SQ(base);
     /* One statement burns the state whatever happens next, so it can never be replayed. */
-    sqlite3_stmt *st = prepare(s, "UPDATE oauth_states SET used_at = ?3 WHERE state_hash = ?1 "
-                                  "AND used_at IS NULL AND expires_at > ?3 "
-                                  "RETURNING session_id = ?2");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "UPDATE oauth_states SET used_at = ?3 WHERE state_hash = ?1 "
+                               "AND used_at IS NULL AND expires_at > ?3 "
+                               "RETURNING session_id = ?2");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, state_hash, -1, SQLITE_STATIC);

@@ -21,42 +21,15 @@
     "(SELECT scoped_id FROM contacts WHERE user_id = ?1"                                           \
     " AND scoped_id NOT IN (SELECT external_id FROM accounts))"
 
-static sqlite3_stmt *prepare(struct sqlite_store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        (void)sqlite_err(s, rc, sql);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
 /* Steps a statement that returns no rows and finalizes it; *changes = rows changed. */
-static enum err run(struct sqlite_store *s, sqlite3_stmt *st, const char *what, int64_t *changes)
-{
-    int rc = sqlite3_step(st);
-    enum err e = rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, what);
-    if (changes)
-        *changes = e == ERR_OK ? sqlite3_changes64(s->db) : 0;
-    sqlite3_finalize(st);
-    return e;
-}
-
-static const char *text(struct arena *a, sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? arena_strdup(a, (const char *)t) : NULL;
-}
-
 /* ---- deletion requests ---- */
 
 enum err sqlite_deletion_add(struct store *base, const struct store_deletion *d)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "INSERT INTO deletion_requests (code, user_id, kind, status,"
-                                  " detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "INSERT INTO deletion_requests (code, user_id, kind, status,"
+                               " detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, d->code, -1, SQLITE_STATIC);
@@ -65,16 +38,17 @@ enum err sqlite_deletion_add(struct store *base, const struct store_deletion *d)
     sqlite3_bind_text(st, 4, d->status, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, d->detail, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, d->created_at);
-    return run(s, st, "deletion_add", NULL);
+    return sqlite_run_once(s, st, "deletion_add", NULL);
 }
 
 enum err sqlite_deletion_get(struct store *base, struct arena *a, const char *code,
                              struct store_deletion *out)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "SELECT code, user_id, kind, status, detail, created_at,"
-                                  " coalesce(completed_at, 0) FROM deletion_requests"
-                                  " WHERE code = ?1");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "SELECT code, user_id, kind, status, detail, created_at,"
+                               " coalesce(completed_at, 0) FROM deletion_requests"
+                               " WHERE code = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -83,11 +57,11 @@ enum err sqlite_deletion_get(struct store *base, struct arena *a, const char *co
                  : rc == SQLITE_DONE ? ERR_NOT_FOUND
                                      : sqlite_err(s, rc, "deletion_get");
     if (e == ERR_OK)
-        *out = (struct store_deletion){.code = text(a, st, 0),
-                                       .user_id = text(a, st, 1),
-                                       .kind = text(a, st, 2),
-                                       .status = text(a, st, 3),
-                                       .detail = text(a, st, 4),
+        *out = (struct store_deletion){.code = sqlite_col_text(a, st, 0),
+                                       .user_id = sqlite_col_text(a, st, 1),
+                                       .kind = sqlite_col_text(a, st, 2),
+                                       .status = sqlite_col_text(a, st, 3),
+                                       .detail = sqlite_col_text(a, st, 4),
                                        .created_at = sqlite3_column_int64(st, 5),
                                        .completed_at = sqlite3_column_int64(st, 6)};
     sqlite3_finalize(st);
@@ -98,8 +72,9 @@ enum err sqlite_deletion_finish(struct store *base, const char *code, const char
                                 const char *detail, int64_t now_ms)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "UPDATE deletion_requests SET status = ?2, detail = ?3,"
-                                  " completed_at = ?4 WHERE code = ?1");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "UPDATE deletion_requests SET status = ?2, detail = ?3,"
+                               " completed_at = ?4 WHERE code = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -107,7 +82,7 @@ enum err sqlite_deletion_finish(struct store *base, const char *code, const char
     sqlite3_bind_text(st, 3, detail, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now_ms);
     int64_t n = 0;
-    enum err rc = run(s, st, "deletion_finish", &n);
+    enum err rc = sqlite_run_once(s, st, "deletion_finish", &n);
     return rc == ERR_OK && n == 0 ? ERR_NOT_FOUND : rc;
 }
 
@@ -158,11 +133,11 @@ enum err sqlite_privacy_erase(struct store *base, const char *user_id, const cha
     *out = (struct store_privacy_counts){0};
     enum err rc = ERR_OK;
     for (size_t i = 0; rc == ERR_OK && i < sizeof erase_steps / sizeof erase_steps[0]; i++) {
-        sqlite3_stmt *st = prepare(s, erase_steps[i].sql);
+        sqlite3_stmt *st = sqlite_prepare_once(s, erase_steps[i].sql);
         if (!st)
             return ERR_INTERNAL;
         bind_person(st, user_id, reason, now_ms);
-        rc = run(s, st, erase_steps[i].what, erase_count(out, i));
+        rc = sqlite_run_once(s, st, erase_steps[i].what, erase_count(out, i));
     }
     return rc;
 }
@@ -171,13 +146,14 @@ enum err sqlite_privacy_revoke(struct store *base, const char *user_id, const ch
                                int64_t now_ms, int64_t *n)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = prepare(s, "UPDATE accounts SET token_enc = NULL, token_expires_at = NULL,"
-                                  " status = 'revoked', status_reason = ?2, updated_at = ?3"
-                                  " WHERE user_id = ?1");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "UPDATE accounts SET token_enc = NULL, token_expires_at = NULL,"
+                               " status = 'revoked', status_reason = ?2, updated_at = ?3"
+                               " WHERE user_id = ?1");
     if (!st)
         return ERR_INTERNAL;
     bind_person(st, user_id, reason, now_ms);
-    return run(s, st, "privacy_revoke", n);
+    return sqlite_run_once(s, st, "privacy_revoke", n);
 }
 
 /* ---- export ---- */
@@ -254,7 +230,7 @@ static bool column_field(sqlite3_stmt *st, int i, struct store_field *f)
 static enum err export_table(struct sqlite_store *s, size_t step, const char *user_id,
                              store_row_fn *fn, void *ctx)
 {
-    sqlite3_stmt *st = prepare(s, export_steps[step].sql);
+    sqlite3_stmt *st = sqlite_prepare_once(s, export_steps[step].sql);
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);

@@ -10,20 +10,6 @@
 
 #define SQ(base) ((struct sqlite_store *)(base))
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static const char *col_text(struct arena *a, sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
-}
-
 static const unsigned char *col_blob(struct arena *a, sqlite3_stmt *st, int i, size_t *len)
 {
     const void *b = sqlite3_column_blob(st, i);
@@ -41,8 +27,8 @@ static enum err insert_one(struct sqlite_store *s, const struct store_job_new *j
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, j->kind, -1, SQLITE_STATIC);
-    bind_text_or_null(st, 2, j->key);
-    bind_text_or_null(st, 3, j->dedupe);
+    sqlite_bind_text_or_null(st, 2, j->key);
+    sqlite_bind_text_or_null(st, 3, j->dedupe);
     sqlite3_bind_blob(st, 4, j->payload ? j->payload : "", (int)j->payload_len, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, j->max_attempts);
     sqlite3_bind_int64(st, 6, j->run_at_ms);
@@ -87,7 +73,7 @@ static enum err claim(struct sqlite_store *s, const char *kinds_csv, int64_t now
     sqlite3_stmt *st = sqlite_stmt(s, Q_JOB_CLAIM);
     if (!st)
         return ERR_INTERNAL;
-    bind_text_or_null(st, 1, kinds_csv);
+    sqlite_bind_text_or_null(st, 1, kinds_csv);
     sqlite3_bind_int64(st, 2, now_ms);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
     sqlite3_bind_int64(st, 4, now_ms + lease_ms);
@@ -97,9 +83,9 @@ static enum err claim(struct sqlite_store *s, const char *kinds_csv, int64_t now
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
         struct store_job *j = &out[n++];
         j->id = sqlite3_column_int64(st, 0);
-        j->kind = col_text(a, st, 1);
-        j->key = col_text(a, st, 2);
-        j->dedupe = col_text(a, st, 3);
+        j->kind = sqlite_col_text(a, st, 1);
+        j->key = sqlite_col_text(a, st, 2);
+        j->dedupe = sqlite_col_text(a, st, 3);
         j->payload = col_blob(a, st, 4, &j->payload_len);
         j->attempts = sqlite3_column_int(st, 5); /* after this claim's increment */
         j->max_attempts = sqlite3_column_int(st, 6);
@@ -178,7 +164,7 @@ enum err sqlite_job_retry(struct store *base, int64_t id, const char *owner, int
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, run_at_ms);
-    bind_text_or_null(st, 4, error);
+    sqlite_bind_text_or_null(st, 4, error);
     sqlite3_bind_int64(st, 5, run_at_ms);
     return guarded(s, st, "job_retry");
 }
@@ -251,7 +237,7 @@ static enum err list_rows(struct sqlite_store *s, enum sqlite_stmt id, size_t ma
 
 static void owner_row(sqlite3_stmt *st, struct arena *a, void *out, size_t i)
 {
-    ((const char **)out)[i] = col_text(a, st, 0);
+    ((const char **)out)[i] = sqlite_col_text(a, st, 0);
 }
 
 enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out, size_t max,
@@ -338,7 +324,7 @@ enum err sqlite_dead_letter_add(struct store *base, const char *source, const ch
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-    bind_text_or_null(st, 2, kind);
+    sqlite_bind_text_or_null(st, 2, kind);
     sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, payload ? payload : "", (int)len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, now_ms);
@@ -349,9 +335,9 @@ static void dead_letter_row(sqlite3_stmt *st, struct arena *a, void *out, size_t
 {
     struct store_dead_letter *d = (struct store_dead_letter *)out + i;
     d->id = sqlite3_column_int64(st, 0);
-    d->source = col_text(a, st, 1);
-    d->kind = col_text(a, st, 2);
-    d->reason = col_text(a, st, 3);
+    d->source = sqlite_col_text(a, st, 1);
+    d->kind = sqlite_col_text(a, st, 2);
+    d->reason = sqlite_col_text(a, st, 3);
     d->payload = col_blob(a, st, 4, &d->payload_len);
     d->attempts = sqlite3_column_int(st, 5);
     d->created_ms = sqlite3_column_int64(st, 6);
@@ -375,9 +361,9 @@ enum err sqlite_event_insert(struct store *base, const struct store_event *ev, i
     sqlite3_bind_text(st, 3, ev->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, ev->channel, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, ev->key, -1, SQLITE_STATIC);
-    bind_text_or_null(st, 6, ev->sender_id);
-    bind_text_or_null(st, 7, ev->recipient_id);
-    bind_text_or_null(st, 8, ev->mid);
+    sqlite_bind_text_or_null(st, 6, ev->sender_id);
+    sqlite_bind_text_or_null(st, 7, ev->recipient_id);
+    sqlite_bind_text_or_null(st, 8, ev->mid);
     sqlite3_bind_int64(st, 9, ev->ts_ms);
     sqlite3_bind_text(st, 10, ev->raw_json, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, ev->job_id);
@@ -400,7 +386,7 @@ enum err sqlite_events_count(struct store *base, int64_t *n)
 static void offset_row(sqlite3_stmt *st, struct arena *a, void *out, size_t i)
 {
     struct store_journal_offset *o = (struct store_journal_offset *)out + i;
-    o->segment = col_text(a, st, 0);
+    o->segment = sqlite_col_text(a, st, 0);
     o->offset = sqlite3_column_int64(st, 1);
 }
 
@@ -425,16 +411,16 @@ enum err sqlite_journal_offset_set(struct store *base, const char *segment, int6
 static void event_row(sqlite3_stmt *st, struct arena *a, void *out, size_t i)
 {
     struct store_event *e = (struct store_event *)out + i;
-    e->object = col_text(a, st, 0);
-    e->entry_id = col_text(a, st, 1);
-    e->kind = col_text(a, st, 2);
-    e->channel = col_text(a, st, 3);
-    e->key = col_text(a, st, 4);
-    e->sender_id = col_text(a, st, 5);
-    e->recipient_id = col_text(a, st, 6);
-    e->mid = col_text(a, st, 7);
+    e->object = sqlite_col_text(a, st, 0);
+    e->entry_id = sqlite_col_text(a, st, 1);
+    e->kind = sqlite_col_text(a, st, 2);
+    e->channel = sqlite_col_text(a, st, 3);
+    e->key = sqlite_col_text(a, st, 4);
+    e->sender_id = sqlite_col_text(a, st, 5);
+    e->recipient_id = sqlite_col_text(a, st, 6);
+    e->mid = sqlite_col_text(a, st, 7);
     e->ts_ms = sqlite3_column_int64(st, 8);
-    e->raw_json = col_text(a, st, 9);
+    e->raw_json = sqlite_col_text(a, st, 9);
     e->job_id = sqlite3_column_int64(st, 10);
 }
 
