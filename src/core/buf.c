@@ -141,3 +141,18 @@ char *buf_detach(struct buf *b, size_t *len)
     buf_init(b, b->cap);
     return p;
 }
+
+enum err buf_html_escape(struct buf *b, const char *s)
+{
+    enum err rc = ERR_OK;
+    for (; s && *s && rc == ERR_OK; s++) {
+        const char *rep = *s == '&'    ? "&amp;"
+                          : *s == '<'  ? "&lt;"
+                          : *s == '>'  ? "&gt;"
+                          : *s == '"'  ? "&quot;"
+                          : *s == '\'' ? "&#39;"
+                                       : NULL;
+        rc = rep ? buf_puts(b, rep) : buf_append(b, s, 1);
+    }
+    return rc;
+}

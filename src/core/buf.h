@@ -27,6 +27,8 @@ MUST_USE enum err buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Appends s as the inside of a JSON string (quotes not included), escaping as RFC 8259 says. */
 MUST_USE enum err buf_json_escape(struct buf *b, const char *s, size_t n);
+/* Appends s with & < > " ' written as HTML entities (text and attribute values alike). */
+MUST_USE enum err buf_html_escape(struct buf *b, const char *s);
 /* Hands the bytes to the caller (free with free()); the buffer is empty afterwards. */
 char *buf_detach(struct buf *b, size_t *len);
 

@@ -52,14 +52,6 @@ void dash_h_oauth_start(struct http_req *r, void *ctx)
 
 /* ---- the page the operator lands on ---- */
 
-static void html_text(struct buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
-        err_ignore(rep ? buf_puts(b, rep) : buf_append(b, s, 1));
-    }
-}
-
 /* A small page: a heading, a list of lines, a link back to the dashboard. */
 static void result_page(struct http_req *r, int status, const char *title, const char *const *lines,
                         size_t n)
@@ -70,11 +62,11 @@ static void result_page(struct http_req *r, int status, const char *title, const
                             "<title>Switchboard: connect accounts</title><style>body{font:16px "
                             "system-ui,sans-serif;max-width:640px;margin:48px auto;padding:0 "
                             "16px;color:#1c1e21}li{margin:8px 0}</style></head><body><h1>"));
-    html_text(&b, title);
+    err_ignore(buf_html_escape(&b, title));
     err_ignore(buf_puts(&b, "</h1><ul>"));
     for (size_t i = 0; i < n; i++) {
         err_ignore(buf_puts(&b, "<li>"));
-        html_text(&b, lines[i]);
+        err_ignore(buf_html_escape(&b, lines[i]));
         err_ignore(buf_puts(&b, "</li>"));
     }
     err_ignore(buf_puts(&b, "</ul><p><a href=\"/\">Back to the dashboard</a></p></body></html>"));

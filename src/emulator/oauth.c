@@ -80,19 +80,6 @@ static json_t *split_list(const char *list)
     return out;
 }
 
-static void html_escape(struct buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        const char *rep = *s == '&'    ? "&amp;"
-                          : *s == '<'  ? "&lt;"
-                          : *s == '>'  ? "&gt;"
-                          : *s == '"'  ? "&quot;"
-                          : *s == '\'' ? "&#39;"
-                                       : NULL;
-        err_ignore(rep ? buf_puts(b, rep) : buf_append(b, s, 1));
-    }
-}
-
 static bool app_ok(struct emu_call *c, bool need_secret)
 {
     const struct emulator *e = c->e;
@@ -146,9 +133,9 @@ static void dialog_page(struct http_req *r, const struct emulator *e, const char
     json_array_foreach(scopes, i, s)
     {
         err_ignore(buf_puts(&b, "<li><label><input type=\"checkbox\" checked name=\"perm_"));
-        html_escape(&b, json_string_value(s));
+        err_ignore(buf_html_escape(&b, json_string_value(s)));
         err_ignore(buf_puts(&b, "\"> "));
-        html_escape(&b, json_string_value(s));
+        err_ignore(buf_html_escape(&b, json_string_value(s)));
         err_ignore(buf_puts(&b, "</label></li>"));
     }
     json_decref(scopes);
@@ -157,7 +144,7 @@ static void dialog_page(struct http_req *r, const struct emulator *e, const char
     const char *vals[] = {e->app_id, redirect, state ? state : "", scope ? scope : ""};
     for (size_t k = 0; k < 4; k++) {
         err_ignore(buf_printf(&b, "<input type=\"hidden\" name=\"%s\" value=\"", names[k]));
-        html_escape(&b, vals[k]);
+        err_ignore(buf_html_escape(&b, vals[k]));
         err_ignore(buf_puts(&b, "\">"));
     }
     err_ignore(buf_printf(&b,

@@ -28,31 +28,6 @@ static void put(struct buf *b, const char *s)
     err_ignore(buf_puts(b, s)); /* the cap is far above any page; a cut page is still safe */
 }
 
-static void put_escaped(struct buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            put(b, "&lt;");
-            break;
-        case '>':
-            put(b, "&gt;");
-            break;
-        case '&':
-            put(b, "&amp;");
-            break;
-        case '"':
-            put(b, "&quot;");
-            break;
-        case '\'':
-            put(b, "&#39;");
-            break;
-        default:
-            err_ignore(buf_append(b, s, 1));
-        }
-    }
-}
-
 static void put_time(struct buf *b, const char *label, int64_t ms)
 {
     char iso[32];
@@ -102,7 +77,7 @@ static void put_deleted(struct buf *b, const char *detail)
 static void put_status(struct buf *b, const struct store_deletion *d)
 {
     put(b, "<p>Confirmation code: <code>");
-    put_escaped(b, d->code);
+    err_ignore(buf_html_escape(b, d->code));
     put(b, "</code></p>\n");
     put_time(b, "Received", d->created_at);
     if (strcmp(d->status, "completed") == 0) {
@@ -116,9 +91,10 @@ static void put_status(struct buf *b, const struct store_deletion *d)
                "reload this page to see when it is done.</p>\n");
     } else {
         put(b, "<p role=\"status\"><strong>Status: ");
-        put_escaped(b, d->status);
+        err_ignore(buf_html_escape(b, d->status));
         put(b, ".</strong> The deletion could not be completed.</p>\n<h2>Why</h2>\n<p>");
-        put_escaped(b, d->detail && *d->detail ? d->detail : "No reason was recorded.");
+        err_ignore(
+            buf_html_escape(b, d->detail && *d->detail ? d->detail : "No reason was recorded."));
         put(b, "</p>\n");
     }
 }

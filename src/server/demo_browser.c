@@ -100,8 +100,26 @@ static enum err press_continue(const char *dialog_url, struct step *out)
     return rc;
 }
 
-/* Prints the text of each <li> of the callback page (tags dropped, the few entities we write
- * decoded). */
+/* Prints one character of HTML text, decoding the entities buf_html_escape() writes; returns
+ * how many bytes it consumed. */
+static size_t print_char(const char *c)
+{
+    static const struct {
+        const char *entity;
+        char ch;
+    } entities[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}};
+    for (size_t i = 0; i < sizeof entities / sizeof entities[0]; i++) {
+        size_t n = strlen(entities[i].entity);
+        if (strncmp(c, entities[i].entity, n) == 0) {
+            putchar(entities[i].ch);
+            return n;
+        }
+    }
+    putchar(*c);
+    return 1;
+}
+
+/* Prints the text of each <li> of the callback page (entities decoded). */
 static void print_items(const char *html)
 {
     for (const char *p = strstr(html, "<li>"); p; p = strstr(p, "<li>")) {
@@ -110,15 +128,8 @@ static void print_items(const char *html)
         if (!end)
             break;
         fputs("    - ", stdout);
-        for (const char *c = p; c < end; c++) {
-            if (strncmp(c, "&amp;", 5) == 0 || strncmp(c, "&lt;", 4) == 0 ||
-                strncmp(c, "&gt;", 4) == 0) {
-                putchar(c[1] == 'a' ? '&' : c[1] == 'l' ? '<' : '>');
-                c = strchr(c, ';');
-            } else {
-                putchar(*c);
-            }
-        }
+        for (const char *c = p; c < end; c++)
+            c += print_char(c) - 1;
         putchar('\n');
         p = end;
     }
