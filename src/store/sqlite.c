@@ -322,6 +322,7 @@ static const struct store_ops sqlite_ops = {
     .kb_version = sqlite_kb_version,
     .inbox = &sqlite_inbox_ops,
     .outbox = &sqlite_outbox_ops,
+    .handoff = &sqlite_handoff_ops,
 };
 
 static enum err make_dir(const char *path)

@@ -162,6 +162,8 @@ enum err sqlite_privacy_export(struct store *base, const char *user_id, store_ro
 extern const struct store_inbox_ops sqlite_inbox_ops;
 /* Our replies' rows (sqlite_outbox.c). */
 extern const struct store_outbox_ops sqlite_outbox_ops;
+/* Who answers a conversation (sqlite_handoff.c). */
+extern const struct store_handoff_ops sqlite_handoff_ops;
 
 /* Knowledge base (sqlite_kb.c). */
 enum err sqlite_kb_doc_get(struct store *base, struct arena *a, const char *path,

@@ -211,6 +211,17 @@ static const char m7_conversations[] =
     "ALTER TABLE conversations ADD COLUMN read_at INTEGER;"
     "CREATE INDEX conversations_mode ON conversations(mode, last_message_at DESC);";
 
+/* Who answers a conversation (inbox/handoff.c): the machine name of why it went to a person
+ * next to the plain-words reason, and when an operator last handed it back to the AI (the AI
+ * discloses itself again after it; automatic handoff signals cool down). assigned_operator_id
+ * (migration 1) is the operator who has it; the index finds each operator's load. */
+static const char m8_handoff[] =
+    "ALTER TABLE conversations ADD COLUMN handoff_cause TEXT;"
+    "ALTER TABLE conversations ADD COLUMN handed_back_at INTEGER;"
+    "CREATE INDEX conversations_assigned ON conversations(assigned_operator_id, mode)"
+    "  WHERE assigned_operator_id IS NOT NULL;"
+    "CREATE INDEX sessions_operator ON sessions(operator_id, last_seen_at);";
+
 const struct sqlite_migration sqlite_migrations[] = {
     {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},
     {2, "operators, posts, media, knowledge base, settings, bus", m2_people_content},
@@ -219,6 +230,7 @@ const struct sqlite_migration sqlite_migrations[] = {
     {5, "privacy: indexes for data deletion and export", m5_privacy},
     {6, "knowledge base: stemmed FTS kept in step by triggers, embedding model", m6_kb_index},
     {7, "conversations: send correlation, standby, read state", m7_conversations},
+    {8, "conversations: handoff cause, hand-back time, operator load", m8_handoff},
 };
 
 const int sqlite_n_migrations = sizeof sqlite_migrations / sizeof sqlite_migrations[0];
