@@ -69,6 +69,7 @@ static const struct key keys[] = {
     {"SB_SHUTDOWN_GRACE_MS", I(shutdown_grace_ms), false, "10000", V_INT, 0, 600000},
     {"SB_TOKEN_CHECK_INTERVAL_S", I(token_check_interval_s), false, "21600", V_INT, 1, 604800},
     {"SB_TURN_BURST_MS", I(turn_burst_ms), false, "2000", V_INT, 0, 30000},
+    {"SB_LLM_TIMEOUT_MS", I(llm_timeout_ms), false, "30000", V_INT, 1000, 300000},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

@@ -164,6 +164,14 @@ extern const struct store_inbox_ops sqlite_inbox_ops;
 extern const struct store_outbox_ops sqlite_outbox_ops;
 /* Who answers a conversation (sqlite_handoff.c). */
 extern const struct store_handoff_ops sqlite_handoff_ops;
+/* The agent's context and records (sqlite_agent.c). */
+extern const struct store_agent_ops sqlite_agent_ops;
+
+/* The columns of messages sqlite_read_message() reads, in its order (sqlite_inbox.c). */
+#define SQLITE_MESSAGE_COLUMNS                                                                     \
+    "id, conversation_id, direction, author, mid, text, attachments, reply_to, meta, status,"      \
+    " messaging_type, tag, correlation, coalesce(meta_ts, 0), created_at, sentiment"
+void sqlite_read_message(struct arena *a, sqlite3_stmt *st, struct store_message *m);
 
 /* Knowledge base (sqlite_kb.c). */
 enum err sqlite_kb_doc_get(struct store *base, struct arena *a, const char *path,

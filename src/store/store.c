@@ -459,3 +459,27 @@ enum err store_conversation_disclose(struct store *s, int64_t conversation_id, i
 {
     return s->ops->outbox->conversation_disclose(s, conversation_id, now_ms, first);
 }
+
+enum err store_messages_before(struct store *s, struct arena *a, int64_t conversation_id,
+                               int64_t before_id, size_t max, struct store_message **out, size_t *n)
+{
+    return s->ops->agent->messages_before(s, a, conversation_id, before_id, max, out, n);
+}
+
+enum err store_agent_facts(struct store *s, struct arena *a, int64_t conversation_id,
+                           struct store_agent_facts *out)
+{
+    return s->ops->agent->agent_facts(s, a, conversation_id, out);
+}
+
+enum err store_message_set_sentiment(struct store *s, int64_t message_id, double score)
+{
+    return s->ops->agent->message_set_sentiment(s, message_id, score);
+}
+
+enum err store_llm_usage_add(struct store *s, int64_t conversation_id, const char *model,
+                             int64_t prompt_tokens, int64_t completion_tokens, int64_t now_ms)
+{
+    return s->ops->agent->llm_usage_add(s, conversation_id, model, prompt_tokens, completion_tokens,
+                                        now_ms);
+}

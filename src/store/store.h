@@ -495,6 +495,8 @@ struct store_message {
     const char *direction, *author, *mid, *text, *attachments, *reply_to, *meta, *status;
     const char *messaging_type, *tag, *correlation;
     int64_t meta_ts, created_at;
+    bool has_sentiment; /* a customer message the agent scored (store_message_set_sentiment) */
+    double sentiment;   /* -1 (upset) .. 1 (pleased); 0 when !has_sentiment */
 };
 /* The oldest max messages of a conversation after after_id, in id order; array in the arena. */
 MUST_USE enum err store_messages_list(struct store *s, struct arena *a, int64_t conversation_id,
@@ -613,5 +615,27 @@ MUST_USE enum err store_kb_vectors(struct store *s, const char *model, store_kb_
                                    void *ctx);
 /* A number that changes whenever a document is put or deleted, by any process. */
 MUST_USE enum err store_kb_version(struct store *s, int64_t *version);
+
+/* ---- the agent's context and records (sqlite_agent.c; agent/ and inbox/turn.c own the rules) */
+
+/* The newest max messages of a conversation before before_id, oldest first, without deleted
+ * messages and our failed sends (the customer never saw them). Array in the arena. */
+MUST_USE enum err store_messages_before(struct store *s, struct arena *a, int64_t conversation_id,
+                                        int64_t before_id, size_t max, struct store_message **out,
+                                        size_t *n);
+
+struct store_agent_facts {
+    int64_t ai_disclosed_at; /* 0: the AI has not said it is an AI (yet, or since a hand back) */
+    int64_t last_ai_at;      /* the AI's newest message that was not a failed send; 0: none */
+    const char *referral;    /* the newest customer message's meta.referral (JSON); NULL none */
+};
+MUST_USE enum err store_agent_facts(struct store *s, struct arena *a, int64_t conversation_id,
+                                    struct store_agent_facts *out);
+/* Records the agent's score of one customer message. */
+MUST_USE enum err store_message_set_sentiment(struct store *s, int64_t message_id, double score);
+/* One row of llm_usage: the tokens one turn of a conversation spent. */
+MUST_USE enum err store_llm_usage_add(struct store *s, int64_t conversation_id, const char *model,
+                                      int64_t prompt_tokens, int64_t completion_tokens,
+                                      int64_t now_ms);
 
 #endif

@@ -88,7 +88,7 @@ class TestReplies(EmulatorTestCase):
         self.assertEqual(len(got), 1, got)
         text = got[0]["text"]
         self.assertIn("Canada", text)
-        self.assertTrue(text.startswith("I'm Switchboard's automated assistant for Northwind"))
+        self.assertTrue(text.startswith("I'm the AI assistant for Northwind Coffee."), text)
         self.assertEqual(got[0]["messaging_type"], "RESPONSE")
         self.assertIsNone(got[0]["tag"])
         self.assertEqual(self.server.wait_scalar(
@@ -103,7 +103,7 @@ class TestReplies(EmulatorTestCase):
         said = self.customer_says("how much is shipping to canada?")
         got = self.wait_replies(said["thread"], 2)
         self.assertEqual(len(got), 2, got)
-        self.assertNotIn("automated assistant", got[1]["text"])
+        self.assertNotIn("AI assistant", got[1]["text"])
         self.stop_and_check(self.server)
 
     def test_a_burst_is_one_turn(self):
@@ -121,8 +121,8 @@ class TestReplies(EmulatorTestCase):
         thread = self.customer_says("can I talk to a human")["thread"]
         got = self.wait_replies(thread, 1)
         self.assertEqual(len(got), 1, got)
-        self.assertIn("I'll pass this to a member of the team", got[0]["text"])
-        self.assertEqual(self.mode(), ("human", "the customer asked for a person"))
+        self.assertIn("I'm passing this to a member of our team", got[0]["text"])
+        self.assertEqual(self.mode(), ("human", 'the customer asked for a person ("human")'))
         self.customer_says("do you ship to canada?")
         time.sleep(1.0)
         self.assertEqual(len(self.replies(thread)), 1)  # a person answers now, not the AI
