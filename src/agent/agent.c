@@ -333,9 +333,10 @@ static const char *merged(struct arena *a, const struct agent_context *ctx)
     return s;
 }
 
-/* The signals read before any answer; true when one decided the turn. */
-static bool signals(const struct agent *ag, struct arena *a, const struct agent_settings *st,
-                    const struct agent_context *ctx, const char *text, struct agent_decision *out)
+/* What the customer's words say before anything is looked up; true when it decided. */
+static bool first_signals(const struct agent *ag, struct arena *a, const struct agent_settings *st,
+                          const struct agent_context *ctx, const char *text,
+                          struct agent_decision *out)
 {
     if (!*text) {
         agent_set_handoff(ag, a, ctx, AGENT_CAUSE_UNSUPPORTED, NULL, out);
@@ -349,6 +350,27 @@ static bool signals(const struct agent *ag, struct arena *a, const struct agent_
             out);
         return true;
     }
+    return false;
+}
+
+/* A greeting, thanks or "ok" without an LLM; true when it decided. */
+static bool small_talk(const struct agent *ag, struct arena *a, const struct agent_context *ctx,
+                       const char *text, struct agent_decision *out)
+{
+    bool is_talk = false;
+    const char *reply = agent_has_llm(ag) ? NULL : agent_small_talk(a, text, &is_talk);
+    if (!is_talk)
+        return false;
+    if (!reply || !agent_set_answer(ag, a, ctx, reply, out))
+        out->action = AGENT_SILENT;
+    return true;
+}
+
+/* Signals read from the recent history (held back while cooling); true when one decided. */
+static bool history_signals(const struct agent *ag, struct arena *a,
+                            const struct agent_settings *st, const struct agent_context *ctx,
+                            struct agent_decision *out)
+{
     if (ctx->hold_history_signals)
         return false;
     double avg = agent_sentiment_recent(ctx, out->sentiment);
@@ -380,7 +402,8 @@ enum err agent_decide(const struct agent *ag, struct kb *kb, struct arena *a,
     for (size_t i = 0; i < ctx->n_incoming; i++)
         out->sentiment[i] = agent_sentiment(a, ctx->incoming[i].text);
     const char *text = merged(a, ctx);
-    if (signals(ag, a, st, ctx, text, out))
+    if (first_signals(ag, a, st, ctx, text, out) || small_talk(ag, a, ctx, text, out) ||
+        history_signals(ag, a, st, ctx, out))
         return ERR_OK;
     const char *query = ctx->topic_hint ? arena_printf(a, "%s\n%s", text, ctx->topic_hint) : text;
     if (agent_has_llm(ag))

@@ -142,6 +142,7 @@ bool agent_needs_disclosure(int64_t disclosed_at, int64_t last_ai_at, int64_t no
 enum agent_action {
     AGENT_ANSWER,  /* send text */
     AGENT_HANDOFF, /* a person takes over; send text (the one short notice) if it moved */
+    AGENT_SILENT,  /* nothing to say ("ok", a thumbs-up, without an LLM): no reply, no handoff */
 };
 
 enum agent_cause {
@@ -167,7 +168,7 @@ struct agent_usage {
 
 struct agent_decision {
     enum agent_action action;
-    const char *text;  /* the guarded reply, or the handoff notice; never empty */
+    const char *text;  /* the guarded reply, or the handoff notice; NULL only when SILENT */
     bool is_disclosed; /* text opens with the AI disclosure */
     enum agent_cause cause;
     const char *reason; /* HANDOFF: plain words for operators (no message text) */

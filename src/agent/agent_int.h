@@ -84,6 +84,11 @@ bool agent_customer_repeats(struct arena *a, const struct agent_context *ctx);
 bool agent_reply_repeats(struct arena *a, const struct agent_context *ctx, const char *reply,
                          const char *disclosure);
 
+/* Small talk without an LLM (smalltalk.c): NULL with *is_talk false when text is more than a
+ * greeting, thanks or an acknowledgement; NULL with *is_talk true for an acknowledgement
+ * (nothing to say); else the reply, in the customer's language. */
+const char *agent_small_talk(struct arena *a, const char *text, bool *is_talk);
+
 /* ---- guardrails (guard.c) ---- */
 
 /* Markdown removed, whitespace folded, line breaks made sentence ends; in the arena. */

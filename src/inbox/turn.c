@@ -210,6 +210,8 @@ static enum inbox_handoff_cause cause_of(enum agent_cause c)
 /* The decision, in the settle transaction: the reply, or the handoff and its notice. */
 static enum err apply(struct turn *t, const struct agent_decision *d)
 {
+    if (d->action == AGENT_SILENT)
+        return ERR_OK; /* an "ok": nothing to say */
     if (d->action == AGENT_ANSWER)
         return store_reply(t->w, t->conv, d, t->now);
     struct inbox_handoff_outcome h;
