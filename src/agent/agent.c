@@ -147,21 +147,21 @@ struct llm_turn {
     const struct agent_context *ctx;
     struct agent_decision *out;
     json_t *msgs;
-    const char **evidence; /* passages, then tool results */
+    struct agent_evidence *evidence; /* passages, then tool results */
     size_t n_evidence, cap_evidence;
 };
 
-static void add_evidence(struct llm_turn *t, const char *text)
+static void add_evidence(struct llm_turn *t, const char *text, bool is_data)
 {
     if (t->n_evidence == t->cap_evidence) {
         size_t cap = t->cap_evidence ? 2 * t->cap_evidence : 8;
-        const char **grown = arena_alloc(t->a, cap * sizeof *grown);
+        struct agent_evidence *grown = arena_alloc(t->a, cap * sizeof *grown);
         if (t->n_evidence)
             memcpy(grown, t->evidence, t->n_evidence * sizeof *grown);
         t->evidence = grown;
         t->cap_evidence = cap;
     }
-    t->evidence[t->n_evidence++] = text;
+    t->evidence[t->n_evidence++] = (struct agent_evidence){text, is_data};
 }
 
 /* The model's reason for handing off, cut to a few plain words. */
@@ -214,7 +214,7 @@ static bool run_calls(struct llm_turn *t, const struct agent_llm_reply *r)
             t->out->n_tool_calls++;
             t->out->n_tool_failures += failed;
             if (!failed)
-                add_evidence(t, result);
+                add_evidence(t, result, true);
         }
         json_array_append_new(t->msgs, json_pack("{s:s, s:s, s:s}", "role", "tool", "tool_call_id",
                                                  r->calls[i].id, "content", result));
@@ -297,7 +297,7 @@ static void decide_with_llm(const struct agent *ag, struct kb *kb, struct arena 
     size_t np = agent_find_passages(kb, a, query, p, AGENT_PASSAGES);
     struct llm_turn t = {.ag = ag, .a = a, .ctx = ctx, .out = out};
     for (size_t i = 0; i < np; i++)
-        add_evidence(&t, p[i].text);
+        add_evidence(&t, p[i].text, false);
     t.msgs = agent_messages(a, agent_system_prompt(a, ag->business_name, st, ctx, p, np), ctx);
     arena_on_free(a, (arena_free_fn *)json_decref, t.msgs);
     out->usage.model = ag->llm.model;

@@ -103,10 +103,16 @@ struct agent_shape {
 const char *agent_shape(struct arena *a, const char *text, const struct agent_shape *sh);
 /* Whether text opens like JSON or markup (a model writing a tool call as text). */
 bool agent_looks_like_markup(const char *text);
-/* The first price, percentage, code or discount in reply that no evidence text backs, in
- * words ("the price 12.00"); NULL when every claim is backed. */
-const char *agent_unsupported_claim(struct arena *a, const char *reply, const char *const *evidence,
-                                    size_t n_evidence);
+/* What can back a claim: a knowledge passage, or a tool's answer (is_data: its bare numbers,
+ * {"total": 42.5}, count as amounts; a passage's numbers count only where they are one). */
+struct agent_evidence {
+    const char *text;
+    bool is_data;
+};
+/* The first price, percentage, code or discount in reply that no evidence backs, in words
+ * ("the price 12.00"); NULL when every claim is backed. */
+const char *agent_unsupported_claim(struct arena *a, const char *reply,
+                                    const struct agent_evidence *ev, size_t n_ev);
 
 /* ---- the LLM (llm.c) ---- */
 

@@ -14,6 +14,7 @@
 #include "agent/agent_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -75,6 +76,7 @@ static size_t put_link(struct buf *b, const char *p, const char *end)
 
 static void plain_line(struct buf *b, const char *p, const char *end)
 {
+    const char *start = p;
     while (p < end) {
         char c = *p;
         size_t link = 0;
@@ -84,7 +86,7 @@ static void plain_line(struct buf *b, const char *p, const char *end)
             p += link;
             continue;
         }
-        bool inside_word = (c == '_') && p > b->data && word_char(p[-1]) && p + 1 < end &&
+        bool inside_word = (c == '_') && p > start && word_char(p[-1]) && p + 1 < end &&
                            word_char(p[1]); /* snake_case, an e-mail address */
         if (c == '`' || c == '*' || (c == '_' && !inside_word)) {
             p++;
@@ -220,6 +222,7 @@ enum claim_kind { CLAIM_PRICE, CLAIM_PERCENT };
 struct number {
     double value;
     bool is_percent, is_price;
+    bool is_data; /* from a tool's answer: a bare number may be an amount */
 };
 
 /* A number at s (digits with ',' or '.' groups) into *v; its length, 0 if none. */
@@ -289,7 +292,16 @@ static size_t starts_with_any(const char *s, const char *const *list, size_t n)
 }
 
 #define ANY(s, list) starts_with_any((s), (list), sizeof(list) / sizeof(list)[0])
-#define NUMBERS_MAX  64
+
+/* A number a tool names as a percentage: {"discount_pct": 15}, {"percent_off": 10}. */
+static bool named_percent(const char *text, size_t at)
+{
+    size_t from = at > 24 ? at - 24 : 0;
+    char before[32];
+    snprintf(before, sizeof before, "%.*s", (int)(at - from), text + from);
+    return strcasestr(before, "pct") || strcasestr(before, "percent");
+}
+#define NUMBERS_MAX 64
 
 /* The numbers in text, with what marks them, at most max. */
 static size_t numbers(const char *text, struct number *out, size_t max)
@@ -311,7 +323,8 @@ static size_t numbers(const char *text, struct number *out, size_t max)
             before |= back >= cl && prefix_ci(text + back - cl, currency_before[k]);
         }
         out[n++] = (struct number){.value = v,
-                                   .is_percent = ANY(text + i + len, percent_after) != 0,
+                                   .is_percent = ANY(text + i + len, percent_after) != 0 ||
+                                                 named_percent(text, i),
                                    .is_price = before || ANY(text + i + len, currency_after)};
         i += len;
     }
@@ -321,7 +334,8 @@ static size_t numbers(const char *text, struct number *out, size_t max)
 static bool backed(const struct number *claim, const struct number *ev, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (fabs(ev[i].value - claim->value) < 0.005 && (!claim->is_percent || ev[i].is_percent))
+        if (fabs(ev[i].value - claim->value) < 0.005 &&
+            (claim->is_percent ? ev[i].is_percent : ev[i].is_price || ev[i].is_data))
             return true;
     return false;
 }
@@ -378,19 +392,22 @@ static const char *named_code(struct arena *a, const char *reply)
     return NULL;
 }
 
-const char *agent_unsupported_claim(struct arena *a, const char *reply, const char *const *evidence,
-                                    size_t n_evidence)
+const char *agent_unsupported_claim(struct arena *a, const char *reply,
+                                    const struct agent_evidence *evidence, size_t n_evidence)
 {
-    struct number claims[NUMBERS_MAX],
-        *ev = arena_alloc(a, NUMBERS_MAX * (n_evidence + 1) * sizeof *ev);
+    struct number claims[NUMBERS_MAX];
+    struct number *ev = arena_alloc(a, NUMBERS_MAX * (n_evidence + 1) * sizeof *ev);
     size_t n_claims = numbers(reply, claims, NUMBERS_MAX), n_ev = 0;
     bool ev_discount = false;
     const char *code = named_code(a, reply);
     bool code_backed = false;
     for (size_t i = 0; i < n_evidence; i++) {
-        n_ev += numbers(evidence[i], ev + n_ev, NUMBERS_MAX);
-        ev_discount = ev_discount || has_discount_word(a, evidence[i]);
-        code_backed = code_backed || (code && strstr(agent_fold(a, evidence[i]), code));
+        size_t got = numbers(evidence[i].text, ev + n_ev, NUMBERS_MAX);
+        for (size_t k = 0; k < got; k++)
+            ev[n_ev + k].is_data = evidence[i].is_data;
+        n_ev += got;
+        ev_discount = ev_discount || has_discount_word(a, evidence[i].text);
+        code_backed = code_backed || (code && strstr(agent_fold(a, evidence[i].text), code));
     }
     for (size_t i = 0; i < n_claims; i++)
         if ((claims[i].is_price || claims[i].is_percent) && !backed(&claims[i], ev, n_ev))

@@ -47,11 +47,23 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
+/* s cut to at most cap bytes on a character boundary, in the arena. */
+static const char *dup_capped(struct arena *a, const char *s, size_t cap)
+{
+    size_t n = strnlen(s, cap + 1);
+    if (n > cap) {
+        n = cap;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return arena_strndup(a, s, n);
+}
+
 /* content: a string, or an array of {"type":"text","text":...} parts; NULL when neither. */
 static const char *read_content(struct arena *a, const json_t *c)
 {
     if (json_is_string(c))
-        return arena_strndup(a, json_string_value(c), LLM_CONTENT_MAX);
+        return dup_capped(a, json_string_value(c), LLM_CONTENT_MAX);
     if (!json_is_array(c))
         return NULL;
     struct buf b;
@@ -78,10 +90,10 @@ static bool read_call(struct arena *a, const json_t *fn, const json_t *id, size_
         return false;
     out->name = arena_strdup(a, name);
     out->id = json_is_string(id) && *json_string_value(id)
-                  ? arena_strndup(a, json_string_value(id), 128)
+                  ? dup_capped(a, json_string_value(id), 128)
                   : arena_printf(a, "call_%zu", index);
     if (json_is_string(args))
-        out->arguments = arena_strndup(a, json_string_value(args), LLM_ARGS_MAX);
+        out->arguments = dup_capped(a, json_string_value(args), LLM_ARGS_MAX);
     else if (json_is_object(args))
         out->arguments = json_dump_arena(a, args);
     else
@@ -133,7 +145,7 @@ enum err agent_llm_parse_reply(struct arena *a, const char *body, size_t len,
     out->content = read_content(a, json_object_get(msg, "content"));
     read_calls(a, msg, out);
     const char *fr = json_string_value(json_object_get(choice, "finish_reason"));
-    out->finish_reason = fr ? arena_strndup(a, fr, 32) : NULL;
+    out->finish_reason = fr ? dup_capped(a, fr, 32) : NULL;
     const json_t *usage = json_object_get(root, "usage");
     if (json_is_object(usage)) {
         out->has_usage = true;
@@ -275,7 +287,8 @@ static void one_attempt(const struct agent_llm *l, struct arena *a, const char *
         at->is_retryable = at->rc == ERR_UPSTREAM;
         at->wait_ms = backoff_ms(attempt);
         log_warn("llm.failed", LOG_ERR(at->rc), LOG_INT("attempt", attempt),
-                 LOG_BOOL("sent", r.was_sent), LOG_BOOL("retry", at->is_retryable));
+                 LOG_BOOL("sent", r.was_sent),
+                 LOG_BOOL("retry", at->is_retryable && attempt < AGENT_LLM_ATTEMPTS));
         return;
     }
     at->status = r.status;

@@ -246,6 +246,7 @@ static size_t sentence_end(const char *s, size_t n, size_t from)
             i += k;
             continue;
         }
+        bool cjk = cp >= 0x3000; /* 。！？ need no space after them */
         size_t j = i + k;
         while (j < n) { /* "?!", "...", closing quotes and brackets belong to it */
             size_t m = agent_utf8_next(s + j, n - j, &cp);
@@ -253,7 +254,7 @@ static size_t sentence_end(const char *s, size_t n, size_t from)
                 break;
             j += m;
         }
-        if (j >= n || is_space_byte(s[j]))
+        if (j >= n || is_space_byte(s[j]) || cjk)
             return j;
         i = j;
     }
