@@ -127,18 +127,13 @@ static const char *const fillers[] = {"you",
                                       "\xf0\x9f\x98\x8a",
                                       "\xf0\x9f\x99\x82"};
 
-static const char *const greetings[N_LANGS] = {"Hi! How can I help you today?",
-                                               "\xc2\xa1Hola! \xc2\xbf"
-                                               "En qu\xc3\xa9 puedo ayudarte?",
-                                               "Ol\xc3\xa1! Como posso ajudar?",
-                                               "Bonjour ! Comment puis-je vous aider ?",
-                                               "Hallo! Wie kann ich helfen?",
-                                               "Ciao! Come posso aiutarti?"};
+static const char *const greetings[N_LANGS] = {
+    "Hi! How can I help you today?", "¡Hola! ¿En qué puedo ayudarte?",
+    "Olá! Como posso ajudar?",       "Bonjour ! Comment puis-je vous aider ?",
+    "Hallo! Wie kann ich helfen?",   "Ciao! Come posso aiutarti?"};
 static const char *const welcomes[N_LANGS] = {
     "You're welcome! Is there anything else I can help with?",
-    "\xc2\xa1"
-    "De nada! \xc2\xbf"
-    "Algo m\xc3\xa1s en lo que pueda ayudarte?",
+    "¡De nada! ¿Algo más en lo que pueda ayudarte?",
     "De nada! Posso ajudar em mais alguma coisa?",
     "Avec plaisir ! Puis-je vous aider avec autre chose ?",
     "Gern geschehen! Kann ich sonst noch helfen?",
