@@ -333,12 +333,21 @@ static const char *merged(struct arena *a, const struct agent_context *ctx)
     return s;
 }
 
+/* Whether this turn's messages include the opening of the chat from an ad or a link. */
+static bool opens_chat(const struct agent_context *ctx)
+{
+    for (size_t i = 0; i < ctx->n_incoming; i++)
+        if (ctx->incoming[i].opens_chat)
+            return true;
+    return false;
+}
+
 /* What the customer's words say before anything is looked up; true when it decided. */
 static bool first_signals(const struct agent *ag, struct arena *a, const struct agent_settings *st,
                           const struct agent_context *ctx, const char *text,
                           struct agent_decision *out)
 {
-    if (!*text) {
+    if (!*text && !opens_chat(ctx)) {
         agent_set_handoff(ag, a, ctx, AGENT_CAUSE_UNSUPPORTED, NULL, out);
         return true;
     }
@@ -358,7 +367,13 @@ static bool small_talk(const struct agent *ag, struct arena *a, const struct age
                        const char *text, struct agent_decision *out)
 {
     bool is_talk = false;
-    const char *reply = agent_has_llm(ag) ? NULL : agent_small_talk(a, text, &is_talk);
+    const char *reply = NULL;
+    if (!agent_has_llm(ag) && !*text) { /* opened from an ad or a link, nothing said yet */
+        reply = agent_greeting();
+        is_talk = true;
+    } else if (!agent_has_llm(ag)) {
+        reply = agent_small_talk(a, text, &is_talk);
+    }
     if (!is_talk)
         return false;
     if (!reply || !agent_set_answer(ag, a, ctx, reply, out))

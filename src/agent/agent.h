@@ -105,6 +105,7 @@ struct agent_message {
     const char *refers_to; /* plain words on what it carries or answers: "replied to the
                               business's Instagram story (URL)", "shared a reel (URL)"; NULL */
     int64_t at_ms;
+    bool opens_chat;    /* a referral: the customer opened the chat from an ad or a link */
     bool has_sentiment; /* customer messages scored by an earlier turn */
     double sentiment;
 };

@@ -88,6 +88,8 @@ bool agent_reply_repeats(struct arena *a, const struct agent_context *ctx, const
  * greeting, thanks or an acknowledgement; NULL with *is_talk true for an acknowledgement
  * (nothing to say); else the reply, in the customer's language. */
 const char *agent_small_talk(struct arena *a, const char *text, bool *is_talk);
+/* "Hi! How can I help you today?" */
+const char *agent_greeting(void);
 
 /* ---- guardrails (guard.c) ---- */
 

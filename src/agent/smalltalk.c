@@ -174,3 +174,8 @@ const char *agent_small_talk(struct arena *a, const char *text, bool *is_talk)
     *is_talk = any[GREET] || any[THANK] || any[ACK];
     return any[THANK] ? welcomes[lang] : any[GREET] ? greetings[lang] : NULL;
 }
+
+const char *agent_greeting(void)
+{
+    return greetings[EN];
+}

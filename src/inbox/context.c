@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "meta/send.h"
 
@@ -75,6 +76,19 @@ static const char *refers_to(struct arena *a, const struct store_message *m, boo
     return out;
 }
 
+/* What opened the chat, from a referral object; *hint: words worth searching for. */
+static const char *opened_from(struct arena *a, const char *referral, const char **hint);
+
+/* A referral row (Meta's messaging_referrals, or one riding on a message). */
+static const char *referral_of(struct arena *a, const struct store_message *m)
+{
+    json_t *meta = m->meta ? json_loads(m->meta, 0, NULL) : NULL;
+    const json_t *r = json_object_get(meta, "referral");
+    const char *out = r ? json_dump_arena(a, r) : NULL;
+    json_decref(meta);
+    return out;
+}
+
 static enum agent_role role_of(const struct store_message *m)
 {
     if (strcmp(m->direction, "in") == 0)
@@ -91,6 +105,13 @@ static void to_agent(struct arena *a, const struct store_message *m, bool is_ins
                                   .at_ms = m->meta_ts ? m->meta_ts : m->created_at,
                                   .has_sentiment = m->has_sentiment,
                                   .sentiment = m->sentiment};
+    const char *hint, *referral = out->role == AGENT_ROLE_CUSTOMER ? referral_of(a, m) : NULL;
+    const char *from = referral ? opened_from(a, referral, &hint) : NULL;
+    if (from) {
+        const char *words = arena_printf(a, "opened the chat from %s", from);
+        out->refers_to = out->refers_to ? arena_printf(a, "%s; %s", words, out->refers_to) : words;
+        out->opens_chat = !m->text || !*m->text;
+    }
 }
 
 /* What opened the chat, from a referral object; *hint: words worth searching for. */
