@@ -7,11 +7,14 @@ sentiment, token usage, the job's lease while a slow answer is pending)."""
 
 import json
 import os
+import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
 import time
 
+import harness
 from emu import APP_ID, APP_SECRET, PAGE_ID, Emulator, EmulatorTestCase
 from harness import base_env, binary_path, deadline_loop
 from llm_server import LLMServer, ToolServer, answer, error, last_user, system_prompt, tool_call
@@ -288,6 +291,25 @@ class TestAgentLLM(AgentTestCase):
 class TestAgentSlowLLM(AgentTestCase):
     extra_env = {"SB_LLM_TIMEOUT_MS": "60000", "SB_WORKERS": "4"}
 
+    def test_a_message_during_a_slow_answer_is_answered_once(self):
+        first = "what grind do you recommend for a french press"
+        self.llm.delay = lambda req: 3.0 if last_user({"json": req}) == first else 0
+        self.llm.respond = lambda req: answer("Coarse ground is best for a French press.")
+        said = self.customer_says(first)
+        self.llm.wait_requests(1)
+        self.customer_says("and for espresso?")  # while the first answer is pending
+        got = self.wait_replies(said["thread"], 1, timeout=20)
+        self.assertEqual(len(got), 1, got)
+        time.sleep(4.0)  # the first turn has settled by now, and sent nothing
+        self.assertEqual(len(self.replies(said["thread"])), 1)
+        reqs = self.llm.requests
+        self.assertEqual(len(reqs), 2)
+        self.assertEqual(last_user(reqs[1]), first + "\nand for espresso?")  # answered together
+        conv = self.conversation()[0]
+        self.assertEqual(self.server.scalar(  # both turns' tokens are counted
+            "SELECT count(*) FROM llm_usage WHERE conversation_id = ?", (conv,)), 2)
+        self.stop_and_check(self.server)
+
     def test_a_slow_answer_blocks_no_other_conversation_and_keeps_its_lease(self):
         slow_text = "tell me everything about the ethiopia guji"
         self.llm.delay = lambda req: 6.0 if slow_text in (last_user({"json": req}) or "") else 0
@@ -344,3 +366,41 @@ class TestAgentStartChecks(EmulatorTestCase):
         r = self.run_serve({"SB_LLM_TIMEOUT_MS": "10"})
         self.assertEqual(r.returncode, 2)
         self.assertIn("SB_LLM_TIMEOUT_MS", r.stderr.decode())
+
+
+class TestDemoWithLLM(EmulatorTestCase):
+    def test_demo_takes_the_llm_path_when_sb_llm_url_is_set(self):
+        llm = LLMServer()
+        self.addCleanup(llm.close)
+        llm.respond = lambda req: answer("Our LLM says hello to %s." % (
+            "Canada" if "Canada" in (last_user({"json": req}) or "") else "you"))
+        work = tempfile.mkdtemp(prefix="sbdemo.")
+        self.addCleanup(shutil.rmtree, work, True)
+        port = harness.free_port()
+        env = base_env()
+        env.update({"SB_LISTEN": "127.0.0.1:%d" % port, "SB_DATA_DIR": os.path.join(work, "d"),
+                    "SB_LLM_URL": llm.base_url, "SB_LLM_MODEL": "demo-model"})
+        proc = subprocess.Popen([binary_path(), "demo"], cwd=harness.REPO_ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = b""
+        try:
+            for _ in deadline_loop(90):
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                out += line
+                if b"Ctrl-C stops it" in line:
+                    break
+            proc.send_signal(signal.SIGINT)
+            rest, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+        text = (out + rest).decode("utf-8", "replace")
+        self.assertEqual(proc.returncode, 0, err.decode("utf-8", "replace")[-2000:])
+        self.assertIn("the LLM at SB_LLM_URL", text)
+        self.assertRegex(text, r"customer 0 <- I'm the AI assistant for Northwind Coffee\. "
+                               r"Our LLM says hello to Canada\.")
+        self.assertGreaterEqual(len(llm.requests), 3)
+        self.assertTrue(all(r["json"]["model"] == "demo-model" for r in llm.requests))
