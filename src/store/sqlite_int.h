@@ -45,6 +45,7 @@ enum sqlite_stmt {
 
 #define SQLITE_EXEC_CACHE  8
 #define SQLITE_INBOX_STMTS 16 /* sqlite_inbox.c's prepared statements */
+#define SQLITE_KB_STMTS    3  /* sqlite_kb.c's: search, document frequency, version */
 
 struct sqlite_store {
     struct store base;
@@ -55,6 +56,7 @@ struct sqlite_store {
         sqlite3_stmt *st;
     } exec_cache[SQLITE_EXEC_CACHE];
     sqlite3_stmt *inbox_stmts[SQLITE_INBOX_STMTS];
+    sqlite3_stmt *kb_stmts[SQLITE_KB_STMTS]; /* a search runs them every turn */
 };
 
 /* The prepared statement for id, reset and with its bindings cleared. NULL on failure. */
@@ -181,8 +183,9 @@ enum err sqlite_kb_doc_put(struct store *base, const struct store_kb_doc_new *d,
 enum err sqlite_kb_doc_delete(struct store *base, const char *path);
 enum err sqlite_kb_docs_list(struct store *base, struct arena *a, const char *prefix,
                              struct store_kb_doc **out, size_t *n);
-enum err sqlite_kb_search(struct store *base, struct arena *a, const char *match, size_t max,
-                          struct store_kb_hit *out, size_t *n);
+enum err sqlite_kb_search(struct store *base, struct arena *a, const char *match,
+                          const char *rank_match, size_t max, struct store_kb_hit *out, size_t *n);
+enum err sqlite_kb_doc_freq(struct store *base, const char *phrase, int64_t cap, int64_t *n);
 enum err sqlite_kb_chunks_get(struct store *base, struct arena *a, const int64_t *ids, size_t n_ids,
                               struct store_kb_hit *out, size_t *n);
 enum err sqlite_kb_vectors(struct store *base, const char *model, store_kb_vec_fn *fn, void *ctx);

@@ -297,10 +297,15 @@ enum err store_kb_docs_list(struct store *s, struct arena *a, const char *prefix
     return s->ops->kb_docs_list(s, a, prefix, out, n);
 }
 
-enum err store_kb_search(struct store *s, struct arena *a, const char *match, size_t max,
-                         struct store_kb_hit *out, size_t *n)
+enum err store_kb_search(struct store *s, struct arena *a, const char *match,
+                         const char *rank_match, size_t max, struct store_kb_hit *out, size_t *n)
 {
-    return s->ops->kb_search(s, a, match, max, out, n);
+    return s->ops->kb_search(s, a, match, rank_match, max, out, n);
+}
+
+enum err store_kb_doc_freq(struct store *s, const char *phrase, int64_t cap, int64_t *n)
+{
+    return s->ops->kb_doc_freq(s, phrase, cap, n);
 }
 
 enum err store_kb_chunks_get(struct store *s, struct arena *a, const int64_t *ids, size_t n_ids,

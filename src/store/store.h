@@ -601,10 +601,16 @@ MUST_USE enum err store_kb_doc_delete(struct store *s, const char *path);
 MUST_USE enum err store_kb_docs_list(struct store *s, struct arena *a, const char *prefix,
                                      struct store_kb_doc **out, size_t *n);
 /* The best max chunks for an FTS5 MATCH expression over heading (weight 2) and text (weight
- * 1), best first. The caller builds match from user text safely (kb_query_terms()); FTS5
- * syntax errors are ERR_INVALID. */
-MUST_USE enum err store_kb_search(struct store *s, struct arena *a, const char *match, size_t max,
-                                  struct store_kb_hit *out, size_t *n);
+ * 1), best first, ranked by rank_match (NULL: match), while each hit's matched bits are for
+ * match: a caller that ranks by a query's selective terms still learns which of all its terms
+ * a hit holds. The caller builds both from user text safely (kb_query_terms()); FTS5 syntax
+ * errors are ERR_INVALID. */
+MUST_USE enum err store_kb_search(struct store *s, struct arena *a, const char *match,
+                                  const char *rank_match, size_t max, struct store_kb_hit *out,
+                                  size_t *n);
+/* How many chunks the MATCH expression phrase matches, counting no further than cap (a
+ * posting-list walk, no ranking); phrase NULL: how many chunks there are. */
+MUST_USE enum err store_kb_doc_freq(struct store *s, const char *phrase, int64_t cap, int64_t *n);
 /* The chunks with these ids, in any order; unknown ids are left out. */
 MUST_USE enum err store_kb_chunks_get(struct store *s, struct arena *a, const int64_t *ids,
                                       size_t n_ids, struct store_kb_hit *out, size_t *n);

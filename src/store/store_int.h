@@ -163,8 +163,9 @@ struct store_ops {
     enum err (*kb_doc_delete)(struct store *s, const char *path);
     enum err (*kb_docs_list)(struct store *s, struct arena *a, const char *prefix,
                              struct store_kb_doc **out, size_t *n);
-    enum err (*kb_search)(struct store *s, struct arena *a, const char *match, size_t max,
-                          struct store_kb_hit *out, size_t *n);
+    enum err (*kb_search)(struct store *s, struct arena *a, const char *match,
+                          const char *rank_match, size_t max, struct store_kb_hit *out, size_t *n);
+    enum err (*kb_doc_freq)(struct store *s, const char *phrase, int64_t cap, int64_t *n);
     enum err (*kb_chunks_get)(struct store *s, struct arena *a, const int64_t *ids, size_t n_ids,
                               struct store_kb_hit *out, size_t *n);
     enum err (*kb_vectors)(struct store *s, const char *model, store_kb_vec_fn *fn, void *ctx);
