@@ -21,32 +21,40 @@
 
 /* ---- plain text ---- */
 
+/* The length of a Markdown mark at q ("> ", "## ", "- ", "* ", "+ ", "• ", "1. ", "2) "),
+ * 0 when none starts there. */
+static size_t mark_len(const char *q, const char *end)
+{
+    const char *m = q;
+    if (m < end && (*m == '>' || *m == '#'))
+        while (m < end && *m == *q)
+            m++;
+    else if (m + 1 < end && (*m == '-' || *m == '*' || *m == '+') && m[1] == ' ')
+        m++;
+    else if (end - m >= 3 && memcmp(m, "\xe2\x80\xa2", 3) == 0)
+        m += 3;
+    else {
+        while (m < end && *m >= '0' && *m <= '9' && m - q < 3)
+            m++;
+        if (!(m > q && m + 1 < end && (*m == '.' || *m == ')') && m[1] == ' '))
+            return 0;
+        m++;
+    }
+    if (m < end && *m != ' ' && *m != '\t' && *m != '#')
+        return 0; /* "-5", "#hashtag": text, not a mark */
+    return (size_t)(m - q);
+}
+
 /* Where the content of a line starts once its Markdown marks are skipped. */
 static const char *skip_marks(const char *p, const char *end)
 {
     for (;;) {
         while (p < end && (*p == ' ' || *p == '\t'))
             p++;
-        const char *q = p;
-        if (q < end && *q == '>')
-            q++;
-        else if (q < end && *q == '#') {
-            while (q < end && *q == '#')
-                q++;
-        } else if (q + 1 < end && (*q == '-' || *q == '*' || *q == '+') && q[1] == ' ')
-            q++;
-        else if (end - q >= 3 && memcmp(q, "\xe2\x80\xa2", 3) == 0)
-            q += 3; /* • */
-        else {
-            while (q < end && *q >= '0' && *q <= '9' && q - p < 3)
-                q++;
-            if (!(q > p && q + 1 < end && (*q == '.' || *q == ')') && q[1] == ' '))
-                return p;
-            q++;
-        }
-        if (q < end && *q != ' ' && *q != '\t' && *q != '#')
-            return p; /* "-5", "#hashtag": text, not a mark */
-        p = q;
+        size_t n = mark_len(p, end);
+        if (n == 0)
+            return p;
+        p += n;
     }
 }
 
@@ -273,6 +281,16 @@ static const char *const currency_after[] = {
 static const char *const percent_after[] = {"%",         "percent",   "per cent", "por ciento",
                                             "por cento", "pour cent", "prozent",  "per cento"};
 
+/* Currency words whose plural is the same word going on ("dollars"). */
+static bool has_plural(const char *w)
+{
+    static const char *const words[] = {"dollar", "dolar", "euro", "pound"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(w, words[i]) == 0)
+            return true;
+    return false;
+}
+
 /* Which of list starts at s (after optional spaces); its length, 0 if none. */
 static size_t starts_with_any(const char *s, const char *const *list, size_t n)
 {
@@ -283,9 +301,8 @@ static size_t starts_with_any(const char *s, const char *const *list, size_t n)
         if (prefix_ci(s + sp, list[i])) {
             size_t k = strlen(list[i]);
             bool letter = (list[i][0] | 32) >= 'a' && (list[i][0] | 32) <= 'z';
-            if (letter && word_char(s[sp + k]) && strcmp(list[i], "dollar") &&
-                strcmp(list[i], "euro") && strcmp(list[i], "pound") && strcmp(list[i], "dolar"))
-                continue; /* "real" in "really"; plurals of the words are fine */
+            if (letter && word_char(s[sp + k]) && !has_plural(list[i]))
+                continue; /* "real" in "really" */
             return sp + k;
         }
     return 0;

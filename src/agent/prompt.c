@@ -94,8 +94,7 @@ const char *agent_system_prompt(struct arena *a, const char *business,
     if (rc == ERR_OK)
         rc = about_customer(&b, ctx);
     if (rc == ERR_OK)
-        rc = passages(&b, p, n);
-    /* over the cap: what fits is still a usable prompt (passages come last) */
+        err_ignore(passages(&b, p, n)); /* over the cap: what fits is still a usable prompt */
     const char *out = arena_strndup(a, b.data ? b.data : "", b.len);
     buf_release(&b);
     return out;

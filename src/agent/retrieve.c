@@ -306,10 +306,10 @@ static void score(struct arena *a, const struct kb_hit *h, const struct query *q
     p->coverage = q->n ? (double)held / (double)q->n : 0;
 }
 
-/* The chosen sentences of p, in the document's order, room at most. */
-static const char *compose(struct arena *a, const struct pick *p, int room)
+/* Which sentences of p answer: the best, those nearly as good, then the best others of the
+ * best one's line, room at most. */
+static void choose(const struct pick *p, int room, bool *take)
 {
-    bool take[SENTENCES_MAX] = {0};
     const struct sentence *best = &p->s[p->best];
     take[p->best] = true;
     int n = 1;
@@ -318,7 +318,7 @@ static const char *compose(struct arena *a, const struct pick *p, int room)
             take[i] = true;
             n++;
         }
-    while (n < room) { /* the best of the rest of its line */
+    for (; n < room; n++) {
         long pick = -1;
         for (size_t i = 0; i < p->n; i++)
             if (!take[i] && p->s[i].line == best->line &&
@@ -327,17 +327,23 @@ static const char *compose(struct arena *a, const struct pick *p, int room)
         if (pick < 0)
             break;
         take[pick] = true;
-        n++;
     }
+}
+
+/* The chosen sentences of p in the document's order; a list item gets its full stop. */
+static const char *compose(struct arena *a, const struct pick *p, int room)
+{
+    bool take[SENTENCES_MAX] = {0};
+    choose(p, room, take);
     const char *out = "";
     for (size_t i = 0; i < p->n; i++) {
         if (!take[i])
             continue;
         const struct sentence *s = &p->s[i];
-        char last = s->len ? s->text[s->len - 1] : '.';
+        unsigned char last = s->len ? (unsigned char)s->text[s->len - 1] : '.';
         bool bare = (last >= '0' && last <= '9') || ((last | 32) >= 'a' && (last | 32) <= 'z');
         out = arena_printf(a, "%s%s%.*s%s", out, *out ? " " : "", (int)s->len, s->text,
-                           bare ? "." : ""); /* a list item: "Gooseneck kettle, 1 litre: $45." */
+                           bare ? "." : ""); /* "Gooseneck kettle, 1 litre: $45." */
     }
     return out;
 }

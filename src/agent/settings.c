@@ -39,7 +39,7 @@ void agent_settings_init(struct agent_settings *st)
                                   .keywords = agent_keywords_default(),
                                   .sentiment_threshold = -0.5,
                                   .history_turns = 12,
-                                  .handoff_cooldown_ms = 600 * 1000};
+                                  .handoff_cooldown_ms = 600LL * 1000};
 }
 
 static bool valid_utf8(const char *s)

@@ -1,8 +1,8 @@
 /*
  * agent/smalltalk.c - messages that are only a greeting, a thank-you or an "ok", answered
- * without an LLM the way a person would: a greeting gets one back, thanks get "you're
- * welcome", an acknowledgement ("ok", "got it", a thumbs-up) gets nothing at all, and none of
- * them goes to a person. In the customer's language when the words say which (English,
+ * without an LLM the way a person would: a greeting is returned, thanks are answered with
+ * "you're welcome", an acknowledgement ("ok", "got it", a thumbs-up) needs no reply at all,
+ * and none of them goes to a person. In the customer's language when the words say which (English,
  * Spanish, Portuguese, French, German, Italian). With an LLM the model answers these itself.
  */
 #include "agent/agent_int.h"
