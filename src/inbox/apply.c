@@ -19,11 +19,11 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "inbox/handoff.h"
 #include "inbox/inbox_int.h"
 #include "meta/meta.h"
 
-#define PAUSE_REASON "a person replied from Meta's apps"
-#define MAX_ID_LEN   512 /* Meta's ids (mid, PSID) are opaque strings; ours fit well within */
+#define MAX_ID_LEN 512 /* Meta's ids (mid, PSID) are opaque strings; ours fit well within */
 
 struct target {
     int64_t account_id, conversation_id;
@@ -277,15 +277,12 @@ static enum err business_echo(struct store *s, struct inbox_apply_ctx *c,
         .message_at = id ? t->ts : 0, .standby = t->is_standby ? 1 : -1, .standby_at = t->ts};
     if (rc == ERR_OK && id)
         rc = store_conversation_touch(s, t->conversation_id, &touch, now_ms);
-    bool paused = false;
     if (rc == ERR_OK && id && is_our_app(c, e)) /* ours, yet no row: the sender lost track */
         log_warn("echo.unmatched", LOG_INT("conversation", t->conversation_id));
-    else if (rc == ERR_OK && id && pause_on_business_reply(s, c))
-        rc = store_conversation_set_mode(s, t->conversation_id, "ai", "paused", PAUSE_REASON,
-                                         now_ms, &paused);
-    if (paused)
-        log_info("handoff.started", LOG_INT("conversation", t->conversation_id),
-                 LOG_STR("reason", "business_reply"));
+    else if (rc == ERR_OK && id && pause_on_business_reply(s, c)) {
+        struct inbox_handoff_outcome h;
+        rc = inbox_handoff(s, t->conversation_id, INBOX_CAUSE_BUSINESS_REPLY, NULL, 0, now_ms, &h);
+    }
     return rc;
 }
 

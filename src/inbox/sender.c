@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "inbox/handoff.h"
 #include "inbox/window.h"
 #include "meta/send.h"
 #include "meta/token_check.h"
@@ -205,8 +206,10 @@ static enum err settle(struct send *s)
         return rc;
     if (s->settle.status)
         rc = store_message_settle(st, s->row.id, &s->settle, s->now, &changed);
-    if (rc == ERR_OK && s->handoff && changed)
-        rc = store_conversation_set_mode(st, s->cv.id, "ai", "human", s->handoff, s->now, &changed);
+    if (rc == ERR_OK && s->handoff && changed) {
+        struct inbox_handoff_outcome h;
+        rc = inbox_handoff(st, s->cv.id, INBOX_CAUSE_SEND_REFUSED, s->handoff, 0, s->now, &h);
+    }
     if (rc == ERR_OK && s->is_dead_token)
         rc = meta_account_mark_dead(st, &s->acct, &s->gerr, s->now, NULL);
     if (rc == ERR_OK)

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "inbox/handoff.h"
 #include "inbox/window.h"
 #include "kb/kb.h"
 #include "queue/queue.h"
@@ -126,12 +127,12 @@ static const char *merged_text(struct arena *a, const struct turn *t)
     return s;
 }
 
-/* The answer's text, or NULL for a handoff (*handoff_reason says why). */
+/* The answer's text, or NULL for a handoff (*cause says why). */
 static const char *answer_text(struct worker *w, struct arena *a, const char *query,
-                               const char **handoff_reason)
+                               enum inbox_handoff_cause *cause)
 {
     if (inbox_asks_for_human(query)) {
-        *handoff_reason = "the customer asked for a person";
+        *cause = INBOX_CAUSE_KEYWORD;
         return NULL;
     }
     struct kb_results r = {0};
@@ -139,12 +140,12 @@ static const char *answer_text(struct worker *w, struct arena *a, const char *qu
     if (rc != ERR_OK || r.n == 0 || r.weak_query || r.hits[0].coverage < TURN_MIN_COVERAGE) {
         if (rc != ERR_OK)
             log_warn("turn.kb_failed", LOG_ERR(rc));
-        *handoff_reason = "no answer in the knowledge base";
+        *cause = INBOX_CAUSE_NO_ANSWER;
         return NULL;
     }
     const char *text = inbox_reply_trim(a, r.hits[0].text, REPLY_SENTENCES, REPLY_MAX_BYTES);
     if (!*text) {
-        *handoff_reason = "no answer in the knowledge base";
+        *cause = INBOX_CAUSE_NO_ANSWER;
         return NULL;
     }
     return text;
@@ -197,23 +198,20 @@ static enum err store_reply(struct worker *w, struct arena *a, int64_t conv, con
 
 static enum err answer(struct worker *w, struct arena *a, const struct turn *t, int64_t now_ms)
 {
-    const char *handoff = NULL;
-    const char *text = answer_text(w, a, merged_text(a, t), &handoff);
+    enum inbox_handoff_cause cause = INBOX_CAUSE_NO_ANSWER;
+    const char *text = answer_text(w, a, merged_text(a, t), &cause);
+    bool handoff = !text;
     enum err rc = ERR_OK;
-    if (!text) {
-        bool changed = false;
-        rc = store_conversation_set_mode(w->store, t->conv, "ai", "human", handoff, now_ms,
-                                         &changed);
-        if (rc == ERR_OK)
-            log_info("handoff.started", LOG_INT("conversation", t->conv),
-                     LOG_STR("reason", handoff));
+    if (handoff) {
+        struct inbox_handoff_outcome h;
+        rc = inbox_handoff(w->store, t->conv, cause, NULL, 0, now_ms, &h);
         text = HANDOFF_TEXT;
     }
     if (rc == ERR_OK)
         rc = store_reply(w, a, t->conv, text, now_ms);
     if (rc == ERR_OK)
         log_info("turn.answered", LOG_INT("conversation", t->conv),
-                 LOG_INT("messages", (long long)t->n_in), LOG_BOOL("handoff", handoff != NULL));
+                 LOG_INT("messages", (long long)t->n_in), LOG_BOOL("handoff", handoff));
     return rc;
 }
 

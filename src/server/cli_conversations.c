@@ -107,6 +107,10 @@ static void print_json(const struct store_conversation *c, int64_t now)
     json_object_set_new(o, "window_until", iso_or_null(until));
     json_object_set_new(o, "standby", json_boolean(c->is_standby));
     json_object_set_new(o, "handoff_reason", str_or_null(c->handoff_reason));
+    json_object_set_new(o, "handoff_cause", str_or_null(c->handoff_cause));
+    json_object_set_new(o, "assigned_operator",
+                        c->assigned_operator_id ? json_integer(c->assigned_operator_id)
+                                                : json_null());
     json_object_set_new(o, "last_customer_at", iso_or_null(c->last_customer_at));
     json_object_set_new(o, "last_message_at", iso_or_null(c->last_message_at));
     json_object_set_new(o, "unread", json_integer(c->unread));

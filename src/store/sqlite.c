@@ -323,6 +323,7 @@ static const struct store_ops sqlite_ops = {
     .inbox = &sqlite_inbox_ops,
     .outbox = &sqlite_outbox_ops,
     .dash = &sqlite_dash_ops,
+    .handoff = &sqlite_handoff_ops,
 };
 
 static enum err make_dir(const char *path)

@@ -354,6 +354,9 @@ static void read_conversation(struct arena *a, sqlite3_stmt *st, struct store_co
     c->read_watermark = sqlite3_column_int64(st, 16);
     c->read_mid = sqlite_col_text(a, st, 17);
     c->read_at = sqlite3_column_int64(st, 18);
+    c->handoff_cause = sqlite_col_text(a, st, 19);
+    c->assigned_operator_id = sqlite3_column_int64(st, 20);
+    c->handed_back_at = sqlite3_column_int64(st, 21);
 }
 
 #define CONVERSATION_SELECT                                                                        \
@@ -361,7 +364,8 @@ static void read_conversation(struct arena *a, sqlite3_stmt *st, struct store_co
     " CASE WHEN a.username IS NOT NULL THEN '@' || a.username ELSE a.name END,"                    \
     " c.scoped_id, c.name, c.username, v.mode, coalesce(v.last_customer_at, 0),"                   \
     " coalesce(v.last_message_at, 0), v.handoff_reason, coalesce(v.handoff_at, 0), v.unread,"      \
-    " v.standby, coalesce(v.read_watermark, 0), v.read_mid, coalesce(v.read_at, 0)"                \
+    " v.standby, coalesce(v.read_watermark, 0), v.read_mid, coalesce(v.read_at, 0),"               \
+    " v.handoff_cause, coalesce(v.assigned_operator_id, 0), coalesce(v.handed_back_at, 0)"         \
     " FROM conversations v JOIN accounts a ON a.id = v.account_id"                                 \
     " JOIN contacts c ON c.id = v.contact_id"                                                      \
     " WHERE (?1 IS NULL OR v.mode = ?1) AND (?2 = 0 OR v.id = ?2)"                                 \

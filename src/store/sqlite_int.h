@@ -163,6 +163,8 @@ enum err sqlite_privacy_export(struct store *base, const char *user_id, store_ro
 extern const struct store_inbox_ops sqlite_inbox_ops;
 /* Our replies' rows (sqlite_outbox.c). */
 extern const struct store_outbox_ops sqlite_outbox_ops;
+/* Who answers a conversation (sqlite_handoff.c). */
+extern const struct store_handoff_ops sqlite_handoff_ops;
 
 /* The dashboard's rows (sqlite_dash.c), and the commit hooks that ring the bus. */
 extern const struct store_dash_ops sqlite_dash_ops;

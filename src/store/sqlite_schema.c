@@ -248,7 +248,8 @@ static const char m11_dashboard[] =
                                                                                                      "  OR old.handoff_at IS NOT new.handoff_at OR old.last_customer_at IS NOT new.last_customer_at"
                                                                                                      "  OR old.last_message_at IS NOT new.last_message_at"
                                                                                                      "  OR old.assigned_operator_id IS NOT new.assigned_operator_id OR old.unread IS NOT new.unread"
-                                                                                                     "  OR old.standby IS NOT new.standby BEGIN" BUS_ROW("conversation.updated", BUS_CONV(
+                                                                                                     "  OR old.standby IS NOT new.standby OR old.handoff_cause IS NOT new.handoff_cause"
+    "  OR old.handed_back_at IS NOT new.handed_back_at BEGIN" BUS_ROW("conversation.updated", BUS_CONV(
                                                                                                                                                                                      "new")) " END;"
                                                                                                                                                                                              "CREATE TRIGGER bus_conversation_deleted AFTER DELETE ON conversations BEGIN" BUS_ROW("conversation.updated", "json_object('conversation_id', old.id, 'deleted', json('true'))") " END;"
                                                                                                                                                                                                                                                                                                                                                                               "CREATE TRIGGER bus_post_created AFTER INSERT ON posts BEGIN" BUS_ROW("post.updated", BUS_POST("new")) " END;"
@@ -283,6 +284,16 @@ static const char m11_dashboard[] =
 #undef BUS_CONV
 #undef BUS_POST
 #undef BUS_ACCT
+/* Who answers a conversation (inbox/handoff.c): the machine name of why it went to a person
+ * next to the plain-words reason, and when an operator last handed it back to the AI (the AI
+ * discloses itself again after it; automatic handoff signals cool down). assigned_operator_id
+ * (migration 1) is the operator who has it; the index finds each operator's load. */
+static const char m8_handoff[] =
+    "ALTER TABLE conversations ADD COLUMN handoff_cause TEXT;"
+    "ALTER TABLE conversations ADD COLUMN handed_back_at INTEGER;"
+    "CREATE INDEX conversations_assigned ON conversations(assigned_operator_id, mode)"
+    "  WHERE assigned_operator_id IS NOT NULL;"
+    "CREATE INDEX sessions_operator ON sessions(operator_id, last_seen_at);";
 
 const struct sqlite_migration sqlite_migrations[] = {
     {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},
@@ -292,6 +303,7 @@ const struct sqlite_migration sqlite_migrations[] = {
     {5, "privacy: indexes for data deletion and export", m5_privacy},
     {6, "knowledge base: stemmed FTS kept in step by triggers, embedding model", m6_kb_index},
     {7, "conversations: send correlation, standby, read state", m7_conversations},
+    {8, "conversations: handoff cause, hand-back time, operator load", m8_handoff},
     {11, "dashboard: the live-event bus written by triggers, sign-in throttling", m11_dashboard},
 };
 

@@ -426,6 +426,19 @@ enum err store_setting_set(struct store *s, const char *key, const char *value, 
     return s->ops->inbox->setting_set(s, key, value, now_ms);
 }
 
+enum err store_conversation_change_mode(struct store *s, int64_t conversation_id,
+                                        const struct store_mode_change *c, int64_t now_ms,
+                                        bool *changed)
+{
+    return s->ops->handoff->conversation_change_mode(s, conversation_id, c, now_ms, changed);
+}
+
+enum err store_operator_pick_online(struct store *s, int64_t since_ms, int64_t now_ms,
+                                    int64_t *operator_id)
+{
+    return s->ops->handoff->operator_pick_online(s, since_ms, now_ms, operator_id);
+}
+
 enum err store_message_get(struct store *s, struct arena *a, int64_t id, struct store_message *out)
 {
     return s->ops->outbox->message_get(s, a, id, out);

@@ -477,6 +477,9 @@ struct store_conversation {
     bool is_standby; /* another app (Meta's inbox) owns the thread: the AI stays silent */
     int64_t read_watermark, read_at;
     const char *read_mid;
+    const char *handoff_cause;    /* machine name of why a person has it; NULL when none */
+    int64_t assigned_operator_id; /* the operator who has it; 0 none */
+    int64_t handed_back_at;       /* when an operator last gave it back to the AI; 0 never */
 };
 #define STORE_CONVERSATIONS_MAX 10000
 /* Newest activity first, at most max (<= STORE_CONVERSATIONS_MAX); mode NULL: all modes.
@@ -499,6 +502,29 @@ struct store_message {
 MUST_USE enum err store_messages_list(struct store *s, struct arena *a, int64_t conversation_id,
                                       int64_t after_id, size_t max, struct store_message **out,
                                       size_t *n);
+
+/* ---- who answers a conversation (sqlite_handoff.c; inbox/handoff.c owns the rules) ---- */
+
+/* One move of a conversation's mode, applied only while its mode is one of from[]. A move
+ * to "ai" clears the handoff (cause, reason, time, operator); any other move sets them. */
+struct store_mode_change {
+    const char *from[3]; /* the modes it may leave ("ai", "human", "paused"); unused: NULL */
+    const char *to;
+    const char *cause, *reason; /* machine name and plain words; ignored when to is "ai" */
+    int64_t operator_id;        /* > 0: assigned to this operator; 0: none */
+    bool is_hand_back;          /* also records handed_back_at and forgets the AI's disclosure */
+};
+/* *changed is false when the mode was none of from[], or when the move would change nothing
+ * (already in mode to with the same operator). ERR_INVALID for a mode name the schema does
+ * not know. */
+MUST_USE enum err store_conversation_change_mode(struct store *s, int64_t conversation_id,
+                                                 const struct store_mode_change *c, int64_t now_ms,
+                                                 bool *changed);
+/* The online operator to give a conversation to: an active operator with a live session seen
+ * at or after since_ms, the one holding the fewest conversations in mode human (then the most
+ * recently seen). *operator_id is 0 when nobody is online. */
+MUST_USE enum err store_operator_pick_online(struct store *s, int64_t since_ms, int64_t now_ms,
+                                             int64_t *operator_id);
 
 /* ---- the outbox (sqlite_outbox.c; inbox/ owns the rules) ---- */
 

@@ -78,6 +78,15 @@ struct store_dash_ops {
     enum err (*account_delete)(struct store *s, int64_t id);
 };
 
+/* Who answers a conversation (sqlite_handoff.c). */
+struct store_handoff_ops {
+    enum err (*conversation_change_mode)(struct store *s, int64_t conversation_id,
+                                         const struct store_mode_change *c, int64_t now_ms,
+                                         bool *changed);
+    enum err (*operator_pick_online)(struct store *s, int64_t since_ms, int64_t now_ms,
+                                     int64_t *operator_id);
+};
+
 struct store_ops {
     void (*free)(struct store *s);
     enum err (*exec)(struct store *s, const char *sql); /* savepoints */
@@ -178,6 +187,7 @@ struct store_ops {
     const struct store_inbox_ops *inbox;
     const struct store_outbox_ops *outbox;
     const struct store_dash_ops *dash;
+    const struct store_handoff_ops *handoff;
 };
 
 struct store {
