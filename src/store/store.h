@@ -497,6 +497,8 @@ struct store_message {
     int64_t meta_ts, created_at;
     int64_t operator_id;       /* store_messages_page() only: who wrote a human reply; 0 */
     const char *error_message; /* store_messages_page() only: why a send failed; NULL */
+    bool has_sentiment;        /* store_messages_page() only: the agent scored it ... */
+    double sentiment;          /* ... from -1 (upset) to 1 (happy) */
 };
 /* The oldest max messages of a conversation after after_id, in id order; array in the arena. */
 MUST_USE enum err store_messages_list(struct store *s, struct arena *a, int64_t conversation_id,
