@@ -60,6 +60,13 @@ json_t *dash_message_json(const struct store_message *m)
     return o;
 }
 
+/* The last 4 characters of a scoped id: enough to tell two unnamed customers apart. */
+static const char *tail4(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    return n > 4 ? id + n - 4 : (id ? id : "");
+}
+
 /* The newest message, as the inbox shows it under the name. */
 static json_t *last_message(struct store *s, struct arena *a, int64_t conv)
 {
@@ -82,9 +89,13 @@ json_t *dash_conversation_json(struct store *s, struct arena *a,
     json_object_set_new(
         o, "account",
         json_pack("{s:I, s:s?}", "id", (json_int_t)cv->account_id, "name", cv->account_name));
-    const char *name = cv->contact_name       ? cv->contact_name
-                       : cv->contact_username ? cv->contact_username
-                                              : cv->scoped_id;
+    const char *name =
+        cv->contact_name ? cv->contact_name
+        : cv->contact_username
+            ? arena_printf(a, "@%s", cv->contact_username)
+            : arena_printf(a, "%s customer \xE2\x80\xA6%s",
+                           cv->platform == STORE_INSTAGRAM ? "Instagram" : "Messenger",
+                           tail4(cv->scoped_id));
     json_object_set_new(o, "customer",
                         json_pack("{s:s?, s:s?, s:s?, s:s?}", "display", name, "name",
                                   cv->contact_name, "username", cv->contact_username, "scoped_id",

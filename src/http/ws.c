@@ -143,7 +143,13 @@ static void refuse(struct http_req *r, struct http_ws_hub *h, void *conn_ctx, in
         h->o.on_drop(conn_ctx, h->o.ctx);
     if (status == 426)
         http_set_header(r, "Sec-WebSocket-Version", "13");
-    http_reply_error(r, ERR_INVALID, why);
+    json_t *v =
+        json_pack("{s:{s:s, s:s, s:s}}", "error", "code", status == 426 ? "upgrade" : "invalid",
+                  "message", why, "request_id", http_req_id(r));
+    char *text = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    http_reply(r, status, "application/json", text, strlen(text));
+    free(text);
 }
 
 void http_reply_ws(struct http_req *r, struct http_ws_hub *h, void *conn_ctx)

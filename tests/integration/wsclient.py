@@ -153,8 +153,7 @@ class WS:
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
-                if self._frame(deadline) is None:
-                    break
+                self.recv(max(0.01, deadline - time.monotonic()))
         except (EOFError, ConnectionResetError):
             return True
         return False
