@@ -132,8 +132,9 @@ static void send_text(struct http_ws_conn *c, const char *text)
 
 static void send_control(struct http_ws_conn *c, const char *type, int64_t id)
 {
-    char *t =
-        json_dumps(json_pack("{s:s, s:I}", "type", type, "event_id", (json_int_t)id), JSON_COMPACT);
+    json_t *v = json_pack("{s:s, s:I}", "type", type, "event_id", (json_int_t)id);
+    char *t = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
     send_text(c, t);
     free(t);
 }
