@@ -44,7 +44,7 @@ REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/replay/%,$(FUZZ_SRCS))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all test unit fuzz-replay integration tsan demo fuzz bench lint format check-format clean deps
+.PHONY: all test unit fuzz-replay integration browser tsan demo fuzz bench lint format check-format clean deps
 all: $(BUILD)/switchboard
 
 deps: $(DEPS_STAMP)
@@ -109,6 +109,9 @@ fuzz-replay: $(REPLAY_BINS)
 
 integration: $(BUILD)/asan/switchboard
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) SUITES=integration bash scripts/run-tests.sh
+
+browser: $(BUILD)/asan/switchboard
+	@BUILD=$(BUILD) SUITES=browser bash scripts/run-tests.sh
 
 # The integration suite against a ThreadSanitizer build (the HTTP, loader and worker threads).
 tsan: $(BUILD)/tsan/switchboard

@@ -89,13 +89,10 @@ json_t *dash_conversation_json(struct store *s, struct arena *a,
     json_object_set_new(
         o, "account",
         json_pack("{s:I, s:s?}", "id", (json_int_t)cv->account_id, "name", cv->account_name));
-    const char *name =
-        cv->contact_name ? cv->contact_name
-        : cv->contact_username
-            ? arena_printf(a, "@%s", cv->contact_username)
-            : arena_printf(a, "%s customer \xE2\x80\xA6%s",
-                           cv->platform == STORE_INSTAGRAM ? "Instagram" : "Messenger",
-                           tail4(cv->scoped_id));
+    const char *name = cv->contact_name ? cv->contact_name
+                       : cv->contact_username
+                           ? arena_printf(a, "@%s", cv->contact_username)
+                           : arena_printf(a, "Customer \xE2\x80\xA6%s", tail4(cv->scoped_id));
     json_object_set_new(o, "customer",
                         json_pack("{s:s?, s:s?, s:s?, s:s?}", "display", name, "name",
                                   cv->contact_name, "username", cv->contact_username, "scoped_id",

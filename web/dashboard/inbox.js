@@ -60,11 +60,29 @@ export function mount(root, ctx) {
         c.unread ? h('span', { class: 'badge', 'aria-label': `${c.unread} unread` }, String(c.unread)) : null));
   }
 
+  // Keyed: an item is rebuilt only when its conversation changed, and moved (not recreated)
+  // when the order changes, so focus and a click in progress survive a stream of events.
+  const built = new Map(); // id -> { key, el }
   function render() {
     const sorted = [...rows.values()].filter((c) => matches(filter, c))
       .sort((a, b) => b.last_message_at_ms - a.last_message_at_ms || b.id - a.id);
-    clear(list);
-    sorted.forEach((c) => list.append(item(c)));
+    const keep = new Set();
+    let prev = null;
+    for (const c of sorted) {
+      const key = JSON.stringify(c) + (c.id === openId);
+      let b = built.get(c.id);
+      if (!b || b.key !== key) {
+        const el = item(c);
+        if (b) b.el.replaceWith(el);
+        b = { key, el };
+        built.set(c.id, b);
+      }
+      keep.add(c.id);
+      const want = prev ? prev.nextSibling : list.firstChild;
+      if (want !== b.el) list.insertBefore(b.el, want);
+      prev = b.el;
+    }
+    for (const [id, b] of built) if (!keep.has(id)) { b.el.remove(); built.delete(id); }
     empty.hidden = sorted.length > 0;
     more.hidden = !before;
   }
@@ -84,6 +102,7 @@ export function mount(root, ctx) {
       renderTabs(r.counts);
       render();
     } catch (e) {
+      built.clear();
       clear(list).append(h('li', { role: 'listitem', class: 'alert' }, e.message));
     }
   }
