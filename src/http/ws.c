@@ -290,8 +290,11 @@ static void pump(struct http_ws_conn *c, bool readable)
 {
     if (c->is_dead)
         return;
-    if (readable && wslay_event_recv(c->ws) != 0)
+    if (readable && wslay_event_recv(c->ws) != 0) {
         c->is_dead = true;
+        if (wslay_event_want_write(c->ws))
+            (void)wslay_event_send(c->ws); /* a close frame wslay queued (1009, 1002...) */
+    }
     if (!c->is_dead && wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0)
         c->is_dead = true;
     if (!c->is_dead && !wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws))
