@@ -238,17 +238,10 @@ enum err dashboard_user_add(struct store *s, const char *email, const char *role
 
 /* ---- sessions ---- */
 
-bool dashboard_require_session(struct dashboard *d, struct http_req *r, bool mutating,
-                               struct dashboard_session *out)
+/* The session checks on store s (cookie present: checked by the callers). */
+static bool check_session(struct http_req *r, bool mutating, const char *cookie, struct store *s,
+                          struct dashboard_session *out)
 {
-    const char *cookie = dash_cookie(r, DASHBOARD_COOKIE);
-    if (!cookie || !*cookie) {
-        dash_reply_status(r, 401, "auth", "Sign in first.");
-        return false;
-    }
-    struct store *s = dash_store(d, r);
-    if (!s)
-        return false;
     struct arena *a = http_req_arena(r);
     int64_t now = clock_now_ms();
     struct store_session ss;
@@ -274,6 +267,42 @@ bool dashboard_require_session(struct dashboard *d, struct http_req *r, bool mut
                                       .id_hash = id_hash,
                                       .store = s};
     return true;
+}
+
+bool dashboard_require_session(struct dashboard *d, struct http_req *r, bool mutating,
+                               struct dashboard_session *out)
+{
+    const char *cookie = dash_cookie(r, DASHBOARD_COOKIE);
+    if (!cookie || !*cookie) {
+        dash_reply_status(r, 401, "auth", "Sign in first.");
+        return false;
+    }
+    struct store *s = dash_store(d, r);
+    return s && check_session(r, mutating, cookie, s, out);
+}
+
+bool dash_require_session_brief(struct dashboard *d, struct http_req *r,
+                                struct dashboard_session *out)
+{
+    const char *cookie = dash_cookie(r, DASHBOARD_COOKIE);
+    if (!cookie || !*cookie) {
+        dash_reply_status(r, 401, "auth", "Sign in first.");
+        return false;
+    }
+    struct store *s = NULL;
+    pthread_mutex_lock(&d->lock);
+    if (d->n_free > 0)
+        s = d->free_stores[--d->n_free];
+    pthread_mutex_unlock(&d->lock);
+    if (!s && store_open(d->so, &s) != ERR_OK) {
+        http_reply_error(r, ERR_IO, "the database is not available");
+        return false;
+    }
+    bool ok = check_session(r, false, cookie, s, out);
+    struct lease l = {d, s};
+    give_back(&l); /* now, not when the request ends: an upgraded request lasts for hours */
+    out->store = NULL;
+    return ok;
 }
 
 static json_t *operator_json(const struct dashboard_session *ss)

@@ -49,6 +49,10 @@ http_handler_fn dash_h_kb_list, dash_h_kb_add, dash_h_kb_search, dash_h_kb_delet
 http_handler_fn dash_h_audit;                                                      /* kb_api.c */
 http_handler_fn dash_h_page, dash_h_asset;                                         /* web.c */
 
+/* dashboard_require_session() for a request that will outlive its checks (the WebSocket
+ * upgrade): the store handle goes back to the pool at once; out->store is NULL. */
+bool dash_require_session_brief(struct dashboard *d, struct http_req *r,
+                                struct dashboard_session *out);
 /* {"error":{"code":code,"message":message}} with status. */
 void dash_reply_status(struct http_req *r, int status, const char *code, const char *message);
 /* Records what an operator did (a failure is logged, never fatal). detail: JSON or NULL. */

@@ -316,7 +316,7 @@ void dash_h_ws(struct http_req *r, void *ctx)
     struct dashboard *d = ctx;
     struct gateway *g = d->gateway;
     struct dashboard_session ss;
-    if (!dashboard_require_session(d, r, false, &ss))
+    if (!dash_require_session_brief(d, r, &ss))
         return; /* 401 */
     const char *origin = http_req_header(r, "Origin");
     if (!origin || strcmp(origin, g->origin) != 0) {
