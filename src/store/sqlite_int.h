@@ -55,6 +55,7 @@ struct sqlite_store {
         sqlite3_stmt *st;
     } exec_cache[SQLITE_EXEC_CACHE];
     sqlite3_stmt *inbox_stmts[SQLITE_INBOX_STMTS];
+    bool bus_pending; /* this transaction wrote bus events (sqlite_dash.c's hooks) */
 };
 
 /* The prepared statement for id, reset and with its bindings cleared. NULL on failure. */
@@ -164,6 +165,10 @@ extern const struct store_inbox_ops sqlite_inbox_ops;
 extern const struct store_outbox_ops sqlite_outbox_ops;
 /* Who answers a conversation (sqlite_handoff.c). */
 extern const struct store_handoff_ops sqlite_handoff_ops;
+
+/* The dashboard's rows (sqlite_dash.c), and the commit hooks that ring the bus. */
+extern const struct store_dash_ops sqlite_dash_ops;
+void sqlite_dash_hooks(struct sqlite_store *s);
 
 /* Knowledge base (sqlite_kb.c). */
 enum err sqlite_kb_doc_get(struct store *base, struct arena *a, const char *path,
