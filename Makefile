@@ -20,7 +20,8 @@ ifeq ($(CI),true)
 WERROR  := -Werror
 endif
 PKG_INC  = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags-only-I $(PKGS) 2>/dev/null))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# Debian's libwslay-dev ships no pkg-config file: linked by name.
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lpthread -lm
 BASE_CFLAGS = -std=c17 -D_GNU_SOURCE -Isrc $(PKG_INC) $(WARN) -MMD -MP
 REL_CFLAGS  := -O2 -g $(WERROR)
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -43,7 +44,7 @@ REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/replay/%,$(FUZZ_SRCS))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all test unit fuzz-replay integration tsan demo fuzz bench lint format check-format clean deps
+.PHONY: all test unit fuzz-replay integration browser tsan demo fuzz bench lint format check-format clean deps
 all: $(BUILD)/switchboard
 
 deps: $(DEPS_STAMP)
@@ -79,6 +80,8 @@ $(BUILD)/fuzzobj/%.o: %.c | $(DEPS_STAMP)
 
 # The simulator page is embedded with .incbin (src/emulator/simulator.c): rebuild it on edits.
 $(foreach v,rel asan tsan fuzzobj,$(BUILD)/$(v)/src/emulator/simulator.o): $(wildcard web/simulator/*)
+# The dashboard's page is embedded the same way (src/dashboard/web.c).
+$(foreach v,rel asan tsan fuzzobj,$(BUILD)/$(v)/src/dashboard/web.o): $(wildcard web/dashboard/*)
 
 # Unit tests: one binary per tests/unit/<module>/test_<x>.c, linked with the ASan objects.
 $(BUILD)/tests/%: tests/unit/%.c $(ASAN_LIB) tests/unit/testutil.h
@@ -106,6 +109,9 @@ fuzz-replay: $(REPLAY_BINS)
 
 integration: $(BUILD)/asan/switchboard
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) SUITES=integration bash scripts/run-tests.sh
+
+browser: $(BUILD)/asan/switchboard
+	@BUILD=$(BUILD) SUITES=browser bash scripts/run-tests.sh
 
 # The integration suite against a ThreadSanitizer build (the HTTP, loader and worker threads).
 tsan: $(BUILD)/tsan/switchboard

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the test suites and ends with one line: "N passed, N failed".
-#   SUITES="unit fuzz integration" (default all), BUILD=build, PYTHON=python3
+#   SUITES="unit fuzz integration browser" (default all), BUILD=build, PYTHON=python3
 # Unit tests are cmocka binaries under $BUILD/tests; fuzz replays run every seed and
 # regression input of each target's corpus; integration tests drive the real binary.
 set -uo pipefail
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-python3}
-SUITES=${SUITES:-"unit fuzz integration"}
+SUITES=${SUITES:-"unit fuzz integration browser"}
 passed=0 failed=0
 failures=()
 
@@ -47,6 +47,26 @@ run_integration() {
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   passed=$((passed + p)); failed=$((failed + f))
   [ "$f" -eq 0 ] || failures+=("integration")
+}
+
+# The dashboard in Debian's chromium, driven by playwright-core (tests/browser, installed from
+# its package-lock.json into tests/browser/node_modules, which git ignores). Screenshots go
+# to $BUILD/browser-screenshots.
+run_browser() {
+  local out rc p f
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    npm ci --prefix tests/browser --no-audit --no-fund >/dev/null 2>&1 \
+      || { failed=$((failed + 1)); failures+=("browser: npm ci"); echo "browser: npm ci failed"; return; }
+  fi
+  out=$(cd tests/browser && SB_BIN=$(realpath "../../${SB_BIN:-$BUILD/asan/switchboard}") \
+        node --test --test-reporter=spec dashboard.test.mjs 2>&1)
+  rc=$?
+  printf '%s\n' "$out" | grep -E '^(✔|✖)|^ℹ (pass|fail)' || printf '%s\n' "$out" | tail -n 40
+  p=$(grep -oE '^ℹ pass [0-9]+' <<<"$out" | awk '{print $3}'); f=$(grep -oE '^ℹ fail [0-9]+' <<<"$out" | awk '{print $3}')
+  p=${p:-0}; f=${f:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  [ "$f" -eq 0 ] || { failures+=("browser"); printf '%s\n' "$out" | grep -vE '^ +at ' | tail -n 60; }
+  passed=$((passed + p)); failed=$((failed + f))
 }
 
 for s in $SUITES; do "run_$s"; done

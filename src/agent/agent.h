@@ -58,6 +58,9 @@ void agent_settings_init(struct agent_settings *st);
  * *err_text (static words for the person editing it) for a bad value, ERR_NOT_FOUND for a key
  * that is not the agent's. */
 MUST_USE enum err agent_setting_check(const char *key, const char *value, const char **err_text);
+/* The default of an agent.* key as the text a person would store (the persona template, the
+ * keywords one a line, "-0.5", ...); NULL for a key that is not the agent's. Static. */
+const char *agent_setting_default(const char *key);
 /* Applies a stored value over the defaults (parsed into the arena). A value that fails
  * agent_setting_check() leaves the default in place and returns ERR_INVALID with *err_text, so
  * the caller can log it once; ERR_NOT_FOUND for an unknown key. */

@@ -67,6 +67,8 @@ struct agent_keywords {
 MUST_USE enum err agent_keywords_parse(struct arena *a, const char *text,
                                        struct agent_keywords *out, const char **why);
 const struct agent_keywords *agent_keywords_default(void);
+/* The defaults as the setting's text, built once (static). */
+const char *agent_keywords_default_setting(void);
 /* The defaults as the setting's text (what the dashboard shows before anyone edits it). */
 const char *agent_default_keywords_text(struct arena *a);
 /* The index of the first phrase found in text, -1 for none. */

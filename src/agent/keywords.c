@@ -111,16 +111,17 @@ enum err agent_keywords_parse(struct arena *a, const char *text, struct agent_ke
     return ERR_OK;
 }
 
-static struct arena defaults_arena;
+static struct arena defaults_arena; /* lives as long as the process */
 static struct agent_keywords defaults;
+static const char *defaults_text;
 static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
 
 static void parse_defaults(void)
 {
     arena_init(&defaults_arena);
     const char *why = NULL;
-    enum err rc = agent_keywords_parse(
-        &defaults_arena, agent_default_keywords_text(&defaults_arena), &defaults, &why);
+    defaults_text = agent_default_keywords_text(&defaults_arena);
+    enum err rc = agent_keywords_parse(&defaults_arena, defaults_text, &defaults, &why);
     (void)rc;
     assert(rc == ERR_OK);
 }
@@ -129,6 +130,12 @@ const struct agent_keywords *agent_keywords_default(void)
 {
     pthread_once(&defaults_once, parse_defaults);
     return &defaults;
+}
+
+const char *agent_keywords_default_setting(void)
+{
+    pthread_once(&defaults_once, parse_defaults);
+    return defaults_text;
 }
 
 /* Whether the words of phrase occur in folded as whole words. */

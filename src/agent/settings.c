@@ -42,6 +42,23 @@ void agent_settings_init(struct agent_settings *st)
                                   .handoff_cooldown_ms = 600LL * 1000};
 }
 
+const char *agent_setting_default(const char *key)
+{
+    static const struct {
+        const char *key, *value;
+    } plain[] = {{AGENT_SETTING_PERSONA, agent_default_persona},
+                 {AGENT_SETTING_TONE, default_tone},
+                 {AGENT_SETTING_SENTIMENT_THRESHOLD, "-0.5"},
+                 {AGENT_SETTING_HISTORY_TURNS, "12"},
+                 {AGENT_SETTING_HANDOFF_COOLDOWN_S, "600"}};
+    if (key && strcmp(key, AGENT_SETTING_HANDOFF_KEYWORDS) == 0)
+        return agent_keywords_default_setting();
+    for (size_t i = 0; key && i < sizeof plain / sizeof plain[0]; i++)
+        if (strcmp(key, plain[i].key) == 0)
+            return plain[i].value;
+    return NULL;
+}
+
 static bool valid_utf8(const char *s)
 {
     size_t n = strlen(s);

@@ -10,6 +10,7 @@
 #include "dashboard/dash_int.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -42,7 +43,7 @@ static json_t *csv_array(const char *csv)
     return arr;
 }
 
-static json_t *account_json(struct arena *a, const struct store_account *acct, int64_t now_ms)
+json_t *dash_account_json(struct arena *a, const struct store_account *acct, int64_t now_ms)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(acct->id));
@@ -66,6 +67,7 @@ void dash_h_accounts(struct http_req *r, void *ctx)
     if (!dashboard_require_session(ctx, r, false, &ss))
         return;
     struct arena *a = http_req_arena(r);
+    int64_t event_id = dash_event_id(ss.store);
     struct store_account *rows = NULL;
     size_t n = 0;
     enum err rc = store_accounts_list(ss.store, a, &rows, &n);
@@ -77,10 +79,41 @@ void dash_h_accounts(struct http_req *r, void *ctx)
     int64_t now = clock_now_ms();
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, account_json(a, &rows[i], now));
+        json_array_append_new(list, dash_account_json(a, &rows[i], now));
     json_t *body = json_object();
     json_object_set_new(body, "accounts", list);
     json_object_set_new(body, "banner", str_or_null(meta_accounts_banner(a, rows, n, now)));
+    json_object_set_new(body, "event_id", json_integer(event_id));
     http_set_header(r, "Cache-Control", "no-store");
     http_reply_json(r, 200, body);
+}
+
+/* DELETE /api/accounts/{id} (admin): the account and, with it, its conversations. */
+void dash_h_account_delete(struct http_req *r, void *ctx)
+{
+    struct dashboard_session ss;
+    if (!dashboard_require_session(ctx, r, true, &ss) || !dash_require_admin(r, &ss))
+        return;
+    const char *p = http_req_param(r, "id");
+    char *end = NULL;
+    long long id = p ? strtoll(p, &end, 10) : 0;
+    if (!p || *end || id <= 0) {
+        http_reply_error(r, ERR_INVALID, "bad account id");
+        return;
+    }
+    struct store_account acct;
+    enum err rc = store_account_by_id(ss.store, http_req_arena(r), id, &acct);
+    if (rc == ERR_OK)
+        rc = store_account_delete(ss.store, id);
+    if (rc != ERR_OK) {
+        http_reply_error(r, rc, rc == ERR_NOT_FOUND ? "no such account" : "could not delete it");
+        return;
+    }
+    dash_audit(ss.store, ss.operator_id, "delete",
+               arena_printf(http_req_arena(r), "account:%lld", id),
+               json_pack("{s:s, s:s}", "platform", store_platform_name(acct.platform),
+                         "external_id", acct.external_id));
+    log_info("dashboard.account_deleted", LOG_INT("account", id),
+             LOG_INT("operator", ss.operator_id));
+    http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }

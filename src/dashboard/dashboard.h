@@ -23,10 +23,18 @@
 #define DASHBOARD_PASSWORD_MIN 10
 
 struct dashboard;
+struct queue;
 
-/* Borrows cfg and so for the dashboard's lifetime. Caller owns *out. */
+/* Borrows cfg, so and q (human replies' send jobs) for the dashboard's lifetime. Caller owns
+ * *out. */
 MUST_USE enum err dashboard_new(const struct config *cfg, const struct store_opts *so,
-                                struct dashboard **out);
+                                struct queue *q, struct dashboard **out);
+/* Starts the WebSocket gateway (/ws): its thread tails the bus (store.h). */
+MUST_USE enum err dashboard_start_live(struct dashboard *d);
+/* Closes every live connection and stops the gateway; call after http_server_quiesce() and
+ * before draining, so no WebSocket holds the drain up. NULL and a second call are fine. */
+void dashboard_stop_live(struct dashboard *d);
+/* Stops the gateway if needed and frees (NULL is fine). */
 void dashboard_free(struct dashboard *d);
 /* Writes the dashboard's routes (ctx = d) into out; returns how many (at most max). */
 size_t dashboard_routes(struct dashboard *d, struct http_route *out, size_t max);

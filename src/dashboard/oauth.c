@@ -52,6 +52,18 @@ void dash_h_oauth_start(struct http_req *r, void *ctx)
 
 /* ---- the page the operator lands on ---- */
 
+struct kv {
+    struct buf *b;
+    struct arena *a;
+};
+
+static void add_arg(void *ctx, const char *k, const char *v)
+{
+    struct kv *kv = ctx;
+    err_ignore(buf_printf(kv->b, "%s%s=%s", kv->b->len ? "&" : "", http_url_encode(kv->a, k),
+                          http_url_encode(kv->a, v)));
+}
+
 /* A small page: a heading, a list of lines, a link back to the dashboard. */
 static void result_page(struct http_req *r, int status, const char *title, const char *const *lines,
                         size_t n)
@@ -135,9 +147,35 @@ static enum err connect_with_code(struct dashboard *d, struct store *s, struct a
     return meta_connect_accounts(d->graph, s, d->vault, tok.access_token, &o, a, rep);
 }
 
-void dash_h_oauth_callback(struct http_req *r, void *ctx)
+/* Facebook's redirect back here is a cross-site navigation, which carries no SameSite=Strict
+ * cookie. Without one, this answers a tiny page of our own that goes on to /oauth/finish with
+ * the same query: a navigation from our own page, so the browser sends the cookie there. */
+static void continue_page(struct http_req *r)
 {
-    struct dashboard *d = ctx;
+    struct buf query;
+    buf_init(&query, 8 * 1024);
+    struct kv kv = {&query, http_req_arena(r)};
+    http_req_query_each(r, add_arg, &kv);
+    struct buf b;
+    buf_init(&b, 32 * 1024);
+    const char *url = arena_printf(http_req_arena(r), "/oauth/finish?%.*s", (int)query.len,
+                                   query.len ? query.data : "");
+    err_ignore(buf_puts(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                            "<meta http-equiv=\"refresh\" content=\"0;url="));
+    err_ignore(buf_html_escape(&b, url));
+    err_ignore(buf_puts(&b, "\"><title>Switchboard: connecting</title></head><body><p>"
+                            "Finishing the connection&hellip; <a href=\""));
+    err_ignore(buf_html_escape(&b, url));
+    err_ignore(buf_puts(&b, "\">Continue</a></p></body></html>"));
+    http_set_header(r, "Cache-Control", "no-store");
+    http_set_header(r, "Referrer-Policy", "no-referrer");
+    http_reply(r, 200, "text/html; charset=utf-8", b.data, b.len);
+    buf_release(&b);
+    buf_release(&query);
+}
+
+static void finish(struct dashboard *d, struct http_req *r)
+{
     struct dashboard_session ss;
     if (!dashboard_require_session(d, r, false, &ss) || !state_ok(r, &ss))
         return;
@@ -160,6 +198,9 @@ void dash_h_oauth_callback(struct http_req *r, void *ctx)
     enum err rc = connect_with_code(d, ss.store, a, code, &rep);
     log_info("oauth.callback", LOG_INT("operator", ss.operator_id), LOG_ERR(rc),
              LOG_INT("accounts", rep.n_accounts), LOG_INT("findings", rep.n_findings));
+    dash_audit(ss.store, ss.operator_id, "connect", NULL,
+               json_pack("{s:s, s:I, s:I}", "result", err_name(rc), "accounts",
+                         (json_int_t)rep.n_accounts, "findings", (json_int_t)rep.n_findings));
     if (rc != ERR_OK) {
         fail_page(r, rc == ERR_AUTH ? 403 : 502, rep.error ? rep.error : err_name(rc));
         return;
@@ -168,4 +209,19 @@ void dash_h_oauth_callback(struct http_req *r, void *ctx)
     const char **lines = report_lines(a, &rep, &n);
     result_page(r, 200, rep.n_findings ? "Connected, with warnings" : "Accounts connected", lines,
                 n);
+}
+
+void dash_h_oauth_callback(struct http_req *r, void *ctx)
+{
+    const char *cookie = dash_cookie(r, DASHBOARD_COOKIE);
+    if (!cookie || !*cookie) {
+        continue_page(r);
+        return;
+    }
+    finish(ctx, r);
+}
+
+void dash_h_oauth_finish(struct http_req *r, void *ctx)
+{
+    finish(ctx, r);
 }

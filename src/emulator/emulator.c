@@ -80,6 +80,7 @@ enum err emulator_start(const struct emulator_opts *o, struct emulator **out)
     struct emulator_box *box = xcalloc(1, sizeof *box);
     struct emulator *e = &box->e;
     e->o = *o;
+    e->clock_offset_ms = -(int64_t)o->start_days_ago * EMU_DAY_MS; /* a test's past */
     defaults(e);
     e->app_id = xstrdup(o->app_id && *o->app_id ? o->app_id : "1234567890123456");
     e->app_secret =
@@ -189,6 +190,7 @@ static int parse_flags(int argc, const char **argv, struct emulator_opts *o, cha
         {"--container-ready-ms", NULL, &o->container_ready_ms},
         {"--webhook-retry-ms", NULL, &o->webhook_retry_ms},
         {"--webhook-max-attempts", NULL, &o->webhook_max_attempts},
+        {"--start-days-ago", NULL, &o->start_days_ago},
     };
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--require-proof") == 0) {

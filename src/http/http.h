@@ -74,6 +74,8 @@ const char *http_req_query(const struct http_req *r, const char *name);
 const char *http_req_param(const struct http_req *r, const char *name); /* {name} in pattern */
 const char *http_req_body(const struct http_req *r, size_t *len);       /* NUL-terminated */
 const char *http_req_id(const struct http_req *r);
+/* The client's IP address as text ("127.0.0.1", "::1"), in the request's arena; "" unknown. */
+const char *http_req_peer(struct http_req *r);
 struct arena *http_req_arena(struct http_req *r);
 typedef void http_kv_fn(void *ctx, const char *key, const char *value);
 /* Calls fn(ctx, key, value) for every query-string argument in order (value "" when absent). */
@@ -105,5 +107,59 @@ void http_defer(struct http_req *r);
 
 /* The single mapping from enum err to an HTTP status. */
 int http_status_for(enum err rc);
+
+/* ---- WebSocket (ws.c): RFC 6455 over libmicrohttpd's upgrade, framed by wslay ----
+ *
+ * A hub is one thread with one epoll set serving every WebSocket connection handed to it, so
+ * a connection's state is touched by that thread only and needs no lock. Each connection has a
+ * capped send queue: a client too slow to take what it is sent is dropped (its queue over
+ * max_queue), never the server. Messages from clients are capped at max_frame (close 1009).
+ * The hub pings every ping_ms and drops a connection that has said nothing (not even a pong)
+ * for two and a half intervals. Text messages only; binary ones close with 1003. */
+
+struct http_ws_hub;
+struct http_ws_conn;
+
+struct http_ws_opts {
+    size_t max_frame; /* largest message accepted from a client, bytes */
+    size_t max_queue; /* bytes queued to one client before it is dropped as too slow */
+    int ping_ms;      /* > 0 */
+    int tick_ms;      /* on_tick runs at least this often (> 0) */
+    /* All on the hub thread. on_open: the connection is live (conn_ctx as given to
+     * http_reply_ws); on_close: it is gone (last call with it; free conn_ctx here). on_drop:
+     * conn_ctx of an upgrade that never happened (any thread). on_tick: after
+     * http_ws_hub_wake() and every tick_ms. */
+    void (*on_open)(struct http_ws_conn *c, void *ctx);
+    void (*on_text)(struct http_ws_conn *c, const char *data, size_t len, void *ctx);
+    void (*on_close)(struct http_ws_conn *c, void *ctx);
+    void (*on_drop)(void *conn_ctx, void *ctx);
+    void (*on_tick)(struct http_ws_hub *h, void *ctx);
+    void *ctx;
+};
+
+/* Starts the hub thread. Caller owns *out; stop with http_ws_hub_stop(). */
+MUST_USE enum err http_ws_hub_start(const struct http_ws_opts *o, struct http_ws_hub **out);
+/* Closes every connection (1001 "going away"; each gets on_close), joins the thread, frees. Call
+ * before http_server_stop() (NULL is fine). */
+void http_ws_hub_stop(struct http_ws_hub *h);
+/* Any thread, cheap, never blocks: on_tick runs soon on the hub thread. */
+void http_ws_hub_wake(struct http_ws_hub *h);
+/* In a GET handler: checks the WebSocket handshake (Upgrade, Connection, version 13, key) and
+ * answers 101, after which the hub owns the connection with conn_ctx; or answers 400 (426 for
+ * another version) and calls on_drop. */
+void http_reply_ws(struct http_req *r, struct http_ws_hub *h, void *conn_ctx);
+
+/* Hub thread only. */
+void *http_ws_conn_ctx(const struct http_ws_conn *c);
+/* Queues a text message and starts sending it. ERR_TOO_LARGE: the client is too slow (queue
+ * over max_queue) and is being dropped; ERR_IO: the connection is closing. */
+MUST_USE enum err http_ws_send(struct http_ws_conn *c, const char *text, size_t len);
+/* Starts a close handshake with code and reason (short, static). */
+void http_ws_close(struct http_ws_conn *c, int code, const char *reason);
+typedef void http_ws_each_fn(struct http_ws_conn *c, void *arg);
+/* Calls fn for every open connection (fn may send or close). */
+void http_ws_each(struct http_ws_hub *h, http_ws_each_fn *fn, void *arg);
+/* Open connections (any thread; a snapshot). */
+int http_ws_count(const struct http_ws_hub *h);
 
 #endif

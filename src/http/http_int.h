@@ -24,4 +24,18 @@ const struct http_route *route_match(const struct http_route *routes, size_t n, 
                                      struct route_params *params, bool *path_matched);
 const char *route_param(const struct route_params *p, const char *name);
 
+/* ---- between server.c and ws.c ---- */
+struct MHD_Connection;
+struct MHD_Response;
+struct MHD_Connection *http_req_conn(const struct http_req *r);
+/* Answers with a response made elsewhere (it takes the response). */
+void http_reply_response(struct http_req *r, int status, struct MHD_Response *resp);
+/* Hands a connected, non-blocking socket to the hub as if it had just been upgraded: extra_in
+ * (may be NULL) is data already read from it; urh is MHD's handle (NULL: close(fd) directly,
+ * for tests over a socketpair). */
+void http_ws_adopt(struct http_ws_hub *h, int fd, void *urh, const char *extra_in, size_t extra_len,
+                   void *conn_ctx);
+/* The Sec-WebSocket-Accept value for key (RFC 6455 4.2.2) into out (at least 29 bytes). */
+void http_ws_accept_key(const char *key, char out[29]);
+
 #endif

@@ -151,6 +151,22 @@ const char *http_req_id(const struct http_req *r)
     return r->rid;
 }
 
+const char *http_req_peer(struct http_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char *out = arena_alloc(&r->arena, INET6_ADDRSTRLEN);
+    out[0] = '\0';
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  INET6_ADDRSTRLEN);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  INET6_ADDRSTRLEN);
+    return out;
+}
+
 struct arena *http_req_arena(struct http_req *r)
 {
     return &r->arena;
@@ -179,6 +195,22 @@ static void reply(struct http_req *r, int status, const char *content_type, cons
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "X-Request-Id", r->rid);
+    for (int i = 0; i < r->n_hdr; i++)
+        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    r->status = status;
+    r->resp = resp;
+    if (r->state == ST_DEFERRED)
+        MHD_resume_connection(r->conn);
+}
+
+struct MHD_Connection *http_req_conn(const struct http_req *r)
+{
+    return r->conn;
+}
+
+void http_reply_response(struct http_req *r, int status, struct MHD_Response *resp)
+{
+    assert(r->resp == NULL);
     for (int i = 0; i < r->n_hdr; i++)
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
     r->status = status;
@@ -408,7 +440,7 @@ enum err http_server_start(const struct http_server_opts *o, const struct http_r
         crypto_random(&g_rid_prefix, sizeof g_rid_prefix);
     struct sockaddr_storage ss;
     int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+                MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_ALLOW_UPGRADE;
     if (make_addr(o, &ss, &flags) != ERR_OK)
         return ERR_INVALID;
     struct http_server *s = xcalloc(1, sizeof *s);
@@ -432,10 +464,6 @@ enum err http_server_start(const struct http_server_opts *o, const struct http_r
     return ERR_OK;
 }
 
-/* Quiescing refuses new connections through the accept policy instead of
- * MHD_quiesce_daemon(): with a thread pool on epoll, libmicrohttpd 0.9.75 lets the caller and a
- * worker both remove the listening socket from the worker's epoll set, and the loser aborts the
- * process ("Failed to remove listen FD from epoll set"). */
 /* Quiescing refuses new connections through the accept policy instead of
  * MHD_quiesce_daemon(): with a thread pool on epoll, libmicrohttpd 0.9.75 lets the caller and a
  * worker both remove the listening socket from the worker's epoll set, and the loser aborts the

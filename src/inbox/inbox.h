@@ -85,4 +85,28 @@ MUST_USE enum err inbox_apply_event(struct store *s, struct inbox_apply_ctx *c,
                                     const struct meta_event *e, int64_t now_ms,
                                     enum inbox_applied *out);
 
+/* ---- an operator's reply (human.c) ---- */
+
+#define INBOX_HUMAN_REPLY_MAX 4000 /* bytes; the sender splits for each platform's limit */
+
+struct inbox_human_reply {
+    int64_t message_id;         /* the stored row (status queued) */
+    const char *messaging_type; /* "RESPONSE", or "MESSAGE_TAG" with tag "HUMAN_AGENT" */
+    const char *tag;            /* NULL or "HUMAN_AGENT" (static text) */
+    const char *refused;        /* ERR_CONFLICT: why no reply is allowed (static text) */
+};
+
+/* Stores operator_id's reply in the conversation, as the window policy allows a person
+ * (window_decide(WINDOW_SENDER_HUMAN): RESPONSE inside 24 h of the customer's last message,
+ * the HUMAN_AGENT tag inside 7 days), and queues its send job, in the caller's transaction.
+ * ERR_INVALID: empty text or longer than INBOX_HUMAN_REPLY_MAX; ERR_CONFLICT: no reply is
+ * allowed now (out->refused says why; nothing stored); ERR_NOT_FOUND: no such conversation.
+ * Any thread, on the caller's connection. */
+MUST_USE enum err inbox_human_reply(struct store *s, struct queue *q, int64_t conversation_id,
+                                    int64_t operator_id, const char *text, int64_t now_ms,
+                                    struct inbox_human_reply *out);
+/* The send job of an outgoing row (turn.c and human.c queue the same job). */
+MUST_USE enum err inbox_queue_send(struct queue *q, struct store *s, int64_t conversation_id,
+                                   int64_t message_id, int64_t now_ms);
+
 #endif

@@ -149,22 +149,6 @@ static void keepalive(void *ctx, long may_take_ms)
         log_warn("turn.lease_extend_failed", LOG_INT("job", t->job->id), LOG_ERR(rc));
 }
 
-static enum err queue_send(struct worker *w, int64_t conv, int64_t row_id, int64_t now_ms)
-{
-    char payload[32], key[32], dedupe[48];
-    int len = snprintf(payload, sizeof payload, "%lld", (long long)row_id);
-    snprintf(key, sizeof key, "conv:%lld", (long long)conv);
-    snprintf(dedupe, sizeof dedupe, "send:%lld", (long long)row_id);
-    struct queue_job j = {.kind = INBOX_JOB_SEND,
-                          .key = key,
-                          .dedupe = dedupe,
-                          .payload = payload,
-                          .payload_len = (size_t)len,
-                          .run_at_ms = now_ms};
-    int64_t id;
-    return queue_enqueue(w->in->queue, w->store, &j, &id);
-}
-
 /* Stores the reply (queued, with a fresh correlation for the echo) and queues its send. */
 static enum err store_reply(struct worker *w, int64_t conv, const struct agent_decision *d,
                             int64_t now_ms)
@@ -187,7 +171,7 @@ static enum err store_reply(struct worker *w, int64_t conv, const struct agent_d
     if (rc == ERR_OK)
         rc = store_message_insert(w->store, &m, now_ms, &id);
     if (rc == ERR_OK && id)
-        rc = queue_send(w, conv, id, now_ms);
+        rc = inbox_queue_send(w->in->queue, w->store, conv, id, now_ms);
     return rc;
 }
 

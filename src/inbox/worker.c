@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/thread.h"
 #include "inbox/inbox_int.h"
 #include "kb/kb.h"
 #include "meta/graph.h"
@@ -30,9 +30,6 @@
  * released at the next start (queue_release_orphans), and otherwise come back after it. */
 #define IDLE_WAIT_MS   250
 #define PRUNE_EVERY_MS (10LL * 60 * 1000)
-/* Workers yield the CPU to the request threads: acknowledging Meta within its 5 s budget
- * matters more than how soon a queued delivery is parsed. Only felt when the CPU is full. */
-#define WORKER_NICE 10
 
 static struct metric *m_events_new, *m_events_dup, *m_events_unrouted;
 
@@ -270,9 +267,9 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     char name[16];
     snprintf(name, sizeof name, "sb-worker-%d", w->index);
-    pthread_setname_np(pthread_self(), name);
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE) != 0)
-        log_debug("worker.nice_failed");
+    /* Acknowledging Meta within its budget matters more than how soon a queued delivery is
+     * parsed; only felt when the CPU is full. */
+    thread_set_background(name);
     const char *quick[N_KINDS], *slow[N_KINDS];
     size_t n_quick = 0, n_slow = 0;
     for (size_t i = 0; i < N_KINDS; i++) {

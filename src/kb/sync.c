@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "kb/kb_int.h"
 #include "store/store.h"
 
@@ -94,6 +95,7 @@ static bool wait_next(struct kb_sync *ks)
 static void *run(void *arg)
 {
     struct kb_sync *ks = arg;
+    thread_set_background("sb-kb-sync");
     struct store *s = NULL;
     struct kb *k = NULL;
     enum err rc = store_open(&ks->so, &s);

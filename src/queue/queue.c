@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -25,6 +24,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/thread.h"
 #include "queue/journal.h"
 
 #define LOAD_BATCH_MAX  512
@@ -32,7 +32,6 @@
 #define MAX_SEGMENTS    1024
 #define MAX_OFFSETS     1024
 #define LOADER_IDLE_MS  100
-#define LOADER_NICE     10
 #define BACKOFF_BASE_MS 1000LL
 #define BACKOFF_MAX_MS  (3600LL * 1000)
 
@@ -300,11 +299,7 @@ static bool load_pass(struct queue *q, struct batch *b, size_t *n_left)
 static void *loader_main(void *arg)
 {
     struct queue *q = arg;
-    pthread_setname_np(pthread_self(), "sb-loader");
-    /* Like the workers, the loader yields to the request threads when the CPU is full:
-     * what it moves is already durable in the journal. */
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), LOADER_NICE) != 0)
-        log_debug("queue.nice_failed");
+    thread_set_background("sb-loader"); /* what it moves is already durable in the journal */
     struct batch *b = xcalloc(1, sizeof *b);
     size_t left = 0;
     for (;;) {

@@ -350,8 +350,8 @@ static void closing_words(const struct config *cfg, const char *emu_base, const 
 {
     printf("\nStill serving. Try it:\n\n"
            "  Customer simulator   %s/  (write as a customer, see replies, comment on posts)\n"
-           "  Dashboard sign-in    POST %s/api/login as %s, password %s\n"
-           "                       (the dashboard's web page is the next piece of work)\n"
+           "  Dashboard            %s/  (sign in as %s, password %s: the customers'\n"
+           "                       conversations, live; take over, reply, hand back)\n"
            "  Webhooks             %s/webhooks/meta (verify token: %s)\n"
            "  Health and metrics   %s/healthz, %s/metrics\n\n"
            "Ctrl-C stops it.\n",

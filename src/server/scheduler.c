@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/thread.h"
 #include "meta/graph.h"
 #include "meta/token_check.h"
 #include "meta/vault.h"
@@ -136,6 +137,7 @@ static void round_once(struct scheduler *sc, struct store *s)
 static void *run(void *arg)
 {
     struct scheduler *sc = arg;
+    thread_set_background("sb-scheduler");
     struct store *s = NULL;
     enum err rc = store_open(sc->so, &s);
     if (rc != ERR_OK) {

@@ -104,7 +104,9 @@ static enum err start_http(struct server *r, const struct config *cfg, unsigned 
     add_route(r, HTTP_GET, "/readyz", ops_readyz, r->ops, 0);
     add_route(r, HTTP_GET, "/metrics", ops_metrics, r->ops, 0);
     if (roles & ROLE_GATEWAY) {
-        enum err rc = dashboard_new(cfg, &r->so, &r->dashboard);
+        enum err rc = dashboard_new(cfg, &r->so, r->queue, &r->dashboard);
+        if (rc == ERR_OK)
+            rc = dashboard_start_live(r->dashboard);
         if (rc != ERR_OK)
             return rc;
         r->n_routes += dashboard_routes(r->dashboard, r->routes + r->n_routes,
@@ -183,6 +185,7 @@ static void stop(struct server *r)
     const struct config *cfg = r->cfg;
     if (r->http) {
         http_server_quiesce(r->http);
+        dashboard_stop_live(r->dashboard); /* WebSockets closed: nothing holds the drain up */
         if (!http_server_drain(r->http, (int)cfg->shutdown_grace_ms))
             log_warn("server.drain_timeout", LOG_INT("in_flight", http_server_in_flight(r->http)));
         http_server_stop(r->http);

@@ -325,6 +325,7 @@ static const struct store_ops sqlite_ops = {
     .kb_version = sqlite_kb_version,
     .inbox = &sqlite_inbox_ops,
     .outbox = &sqlite_outbox_ops,
+    .dash = &sqlite_dash_ops,
     .handoff = &sqlite_handoff_ops,
     .agent = &sqlite_agent_ops,
 };
@@ -369,6 +370,7 @@ enum err store_sqlite_open(const struct store_opts *opts, struct store **out)
         sqlite_free(&s->base);
         return rc;
     }
+    sqlite_dash_hooks(s); /* after the pragmas: it takes over wal_autocheckpoint */
     *out = &s->base;
     return ERR_OK;
 }

@@ -57,6 +57,7 @@ struct sqlite_store {
     } exec_cache[SQLITE_EXEC_CACHE];
     sqlite3_stmt *inbox_stmts[SQLITE_INBOX_STMTS];
     sqlite3_stmt *kb_stmts[SQLITE_KB_STMTS]; /* a search runs them every turn */
+    bool bus_pending; /* this transaction wrote bus events (sqlite_dash.c's hooks) */
 };
 
 /* The prepared statement for id, reset and with its bindings cleared. NULL on failure. */
@@ -174,6 +175,10 @@ extern const struct store_agent_ops sqlite_agent_ops;
     "id, conversation_id, direction, author, mid, text, attachments, reply_to, meta, status,"      \
     " messaging_type, tag, correlation, coalesce(meta_ts, 0), created_at, sentiment"
 void sqlite_read_message(struct arena *a, sqlite3_stmt *st, struct store_message *m);
+
+/* The dashboard's rows (sqlite_dash.c), and the commit hooks that ring the bus. */
+extern const struct store_dash_ops sqlite_dash_ops;
+void sqlite_dash_hooks(struct sqlite_store *s);
 
 /* Knowledge base (sqlite_kb.c). */
 enum err sqlite_kb_doc_get(struct store *base, struct arena *a, const char *path,

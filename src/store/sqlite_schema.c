@@ -211,6 +211,79 @@ static const char m7_conversations[] =
     "ALTER TABLE conversations ADD COLUMN read_at INTEGER;"
     "CREATE INDEX conversations_mode ON conversations(mode, last_message_at DESC);";
 
+/* The dashboard (issue 7). THE BUS: every change to messages, conversations, posts and
+ * accounts writes a bus_events row from a trigger, in the same transaction as the change, so
+ * no caller can forget to publish and no event is visible before its change commits. A row
+ * carries only ids; the gateway loads the current rows to send. bus_events is made again with
+ * AUTOINCREMENT (it was unused) so that pruning never lets an id be reused: a client resuming
+ * from its last id never skips one. Sign-in throttling counts failures per key. */
+static const char m11_dashboard[] =
+    "DROP TABLE bus_events;"
+    "CREATE TABLE bus_events ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL DEFAULT (CAST((julianday('now')-2440587.5)*864e5 AS"
+    " INTEGER)));"
+    "CREATE INDEX bus_events_created ON bus_events(created_at);"
+    "CREATE TRIGGER bus_message_created AFTER INSERT ON messages BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('message.created',"
+    " json_object('conversation_id', new.conversation_id, 'message_id', new.id)); END;"
+    "CREATE TRIGGER bus_message_updated AFTER UPDATE ON messages"
+    "  WHEN old.status IS NOT new.status OR old.text IS NOT new.text OR old.meta IS NOT"
+    " new.meta"
+    "  OR old.mid IS NOT new.mid OR old.operator_id IS NOT new.operator_id BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('message.updated',"
+    " json_object('conversation_id', new.conversation_id, 'message_id', new.id)); END;"
+    "CREATE TRIGGER bus_conversation_created AFTER INSERT ON conversations BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('conversation.updated',"
+    " json_object('conversation_id', new.id)); END;"
+    "CREATE TRIGGER bus_conversation_updated AFTER UPDATE ON conversations"
+    "  WHEN old.mode IS NOT new.mode OR old.handoff_reason IS NOT new.handoff_reason"
+    "  OR old.handoff_at IS NOT new.handoff_at OR old.last_customer_at IS NOT"
+    " new.last_customer_at"
+    "  OR old.last_message_at IS NOT new.last_message_at"
+    "  OR old.assigned_operator_id IS NOT new.assigned_operator_id OR old.unread IS NOT"
+    " new.unread"
+    "  OR old.standby IS NOT new.standby OR old.handoff_cause IS NOT new.handoff_cause"
+    "  OR old.handed_back_at IS NOT new.handed_back_at BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('conversation.updated',"
+    " json_object('conversation_id', new.id)); END;"
+    "CREATE TRIGGER bus_conversation_deleted AFTER DELETE ON conversations BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('conversation.updated',"
+    " json_object('conversation_id', old.id, 'deleted', json('true'))); END;"
+    "CREATE TRIGGER bus_post_created AFTER INSERT ON posts BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('post.updated', json_object('post_id',"
+    " new.id, 'account_id', new.account_id)); END;"
+    "CREATE TRIGGER bus_post_updated AFTER UPDATE ON posts"
+    "  WHEN old.state IS NOT new.state OR old.step IS NOT new.step OR old.reason IS NOT"
+    " new.reason"
+    "  OR old.scheduled_at IS NOT new.scheduled_at OR old.deferred_until IS NOT"
+    " new.deferred_until"
+    "  OR old.permalink IS NOT new.permalink OR old.media_id IS NOT new.media_id"
+    "  OR old.caption IS NOT new.caption OR old.published_at IS NOT new.published_at BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('post.updated', json_object('post_id',"
+    " new.id, 'account_id', new.account_id)); END;"
+    "CREATE TRIGGER bus_post_deleted AFTER DELETE ON posts BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('post.updated', json_object('post_id',"
+    " old.id, 'account_id', old.account_id, 'deleted', json('true'))); END;"
+    "CREATE TRIGGER bus_account_created AFTER INSERT ON accounts BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('account.updated',"
+    " json_object('account_id', new.id)); END;"
+    "CREATE TRIGGER bus_account_updated AFTER UPDATE ON accounts"
+    "  WHEN old.status IS NOT new.status OR old.status_reason IS NOT new.status_reason"
+    "  OR old.token_enc IS NOT new.token_enc OR old.token_expires_at IS NOT"
+    " new.token_expires_at"
+    "  OR old.data_access_expires_at IS NOT new.data_access_expires_at"
+    "  OR old.subscribed_fields IS NOT new.subscribed_fields OR old.name IS NOT new.name"
+    "  OR old.username IS NOT new.username OR old.picture_url IS NOT new.picture_url BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('account.updated',"
+    " json_object('account_id', new.id)); END;"
+    "CREATE TRIGGER bus_account_deleted AFTER DELETE ON accounts BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('account.updated',"
+    " json_object('account_id', old.id, 'deleted', json('true'))); END;"
+    "CREATE TABLE login_attempts ("
+    "  key TEXT PRIMARY KEY,"
+    "  failures INTEGER NOT NULL, first_at INTEGER NOT NULL);"
+    "CREATE INDEX audit_log_operator ON audit_log(operator_id, id);";
 /* Who answers a conversation (inbox/handoff.c): the machine name of why it went to a person
  * next to the plain-words reason, and when an operator last handed it back to the AI (the AI
  * discloses itself again after it; automatic handoff signals cool down). assigned_operator_id
@@ -239,6 +312,7 @@ const struct sqlite_migration sqlite_migrations[] = {
     {7, "conversations: send correlation, standby, read state", m7_conversations},
     {8, "conversations: handoff cause, hand-back time, operator load", m8_handoff},
     {10, "agent: message sentiment, token usage by conversation", m10_agent},
+    {11, "dashboard: the live-event bus written by triggers, sign-in throttling", m11_dashboard},
 };
 
 const int sqlite_n_migrations = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

@@ -3,6 +3,7 @@
  */
 #include "store/store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "core/log.h"
@@ -463,6 +464,116 @@ enum err store_conversation_disclose(struct store *s, int64_t conversation_id, i
                                      bool *first)
 {
     return s->ops->outbox->conversation_disclose(s, conversation_id, now_ms, first);
+}
+
+/* ---- the dashboard: bus, audit log, sign-in throttling, pages ---- */
+
+enum err store_bus_read(struct store *s, struct arena *a, int64_t after_id, size_t max,
+                        struct store_bus_event **out, size_t *n)
+{
+    if (max > STORE_BUS_READ_MAX)
+        max = STORE_BUS_READ_MAX;
+    return s->ops->dash->bus_read(s, a, after_id, max, out, n);
+}
+
+enum err store_bus_bounds(struct store *s, int64_t *oldest, int64_t *newest)
+{
+    return s->ops->dash->bus_bounds(s, oldest, newest);
+}
+
+enum err store_bus_prune(struct store *s, int64_t cutoff_ms, int64_t *n)
+{
+    int64_t k = 0;
+    enum err rc = s->ops->dash->bus_prune(s, cutoff_ms, &k);
+    if (n)
+        *n = k;
+    return rc;
+}
+
+static pthread_mutex_t bus_lock = PTHREAD_MUTEX_INITIALIZER;
+static store_bus_notify_fn *bus_fn;
+static void *bus_ctx;
+
+void store_bus_listen(store_bus_notify_fn *fn, void *ctx)
+{
+    pthread_mutex_lock(&bus_lock);
+    bus_fn = fn;
+    bus_ctx = ctx;
+    pthread_mutex_unlock(&bus_lock);
+}
+
+void store_bus_ring(void)
+{
+    pthread_mutex_lock(&bus_lock);
+    if (bus_fn)
+        bus_fn(bus_ctx);
+    pthread_mutex_unlock(&bus_lock);
+}
+
+enum err store_audit_add(struct store *s, int64_t operator_id, const char *action,
+                         const char *target, const char *detail, int64_t now_ms)
+{
+    return s->ops->dash->audit_add(s, operator_id, action, target, detail, now_ms);
+}
+
+enum err store_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t max,
+                          struct store_audit **out, size_t *n)
+{
+    return s->ops->dash->audit_list(s, a, before_id, max, out, n);
+}
+
+enum err store_login_failures(struct store *s, const char *key, int64_t now_ms, int64_t window_ms,
+                              int64_t *failures, int64_t *first_at)
+{
+    return s->ops->dash->login_failures(s, key, now_ms, window_ms, false, failures, first_at);
+}
+
+enum err store_login_failure_add(struct store *s, const char *key, int64_t now_ms,
+                                 int64_t window_ms, int64_t *failures, int64_t *first_at)
+{
+    return s->ops->dash->login_failures(s, key, now_ms, window_ms, true, failures, first_at);
+}
+
+enum err store_login_failures_clear(struct store *s, const char *key)
+{
+    return s->ops->dash->login_failures_clear(s, key);
+}
+
+enum err store_conversation_ids(struct store *s, enum store_conv_filter f, int64_t now_ms,
+                                int64_t before_at, int64_t before_id, size_t max, int64_t *ids,
+                                size_t *n)
+{
+    return s->ops->dash->conversation_ids(s, f, now_ms, before_at, before_id, max, ids, n);
+}
+
+enum err store_conversation_counts(struct store *s, int64_t now_ms,
+                                   struct store_conv_count out[STORE_CONV_FILTERS])
+{
+    return s->ops->dash->conversation_counts(s, now_ms, out);
+}
+
+enum err store_conversation_mark_read(struct store *s, int64_t conversation_id, int64_t now_ms,
+                                      bool *changed)
+{
+    return s->ops->dash->conversation_mark_read(s, conversation_id, now_ms, changed);
+}
+
+enum err store_messages_page(struct store *s, struct arena *a, int64_t conversation_id,
+                             int64_t before_id, int64_t after_id, size_t max,
+                             struct store_message **out, size_t *n, bool *more)
+{
+    return s->ops->dash->messages_page(s, a, conversation_id, before_id, after_id, max, out, n,
+                                       more);
+}
+
+enum err store_message_set_operator(struct store *s, int64_t message_id, int64_t operator_id)
+{
+    return s->ops->dash->message_set_operator(s, message_id, operator_id);
+}
+
+enum err store_account_delete(struct store *s, int64_t id)
+{
+    return s->ops->dash->account_delete(s, id);
 }
 
 enum err store_messages_before(struct store *s, struct arena *a, int64_t conversation_id,

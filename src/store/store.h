@@ -495,6 +495,8 @@ struct store_message {
     const char *direction, *author, *mid, *text, *attachments, *reply_to, *meta, *status;
     const char *messaging_type, *tag, *correlation;
     int64_t meta_ts, created_at;
+    int64_t operator_id;       /* store_messages_page() only: who wrote a human reply; 0 */
+    const char *error_message; /* store_messages_page() only: why a send failed; NULL */
     bool has_sentiment; /* a customer message the agent scored (store_message_set_sentiment) */
     double sentiment;   /* -1 (upset) .. 1 (pleased); 0 when !has_sentiment */
 };
@@ -621,6 +623,102 @@ MUST_USE enum err store_kb_vectors(struct store *s, const char *model, store_kb_
                                    void *ctx);
 /* A number that changes whenever a document is put or deleted, by any process. */
 MUST_USE enum err store_kb_version(struct store *s, int64_t *version);
+
+/* ---- the dashboard: live events, audit log, sign-in throttling, pages (sqlite_dash.c) ----
+ *
+ * THE BUS. Every change to messages, conversations, posts and accounts writes one bus event in
+ * the same transaction as the change (SQLite: triggers; PostgreSQL: triggers too, with the id
+ * taken at commit under a transaction-level lock so ids stay in commit order, and NOTIFY for the
+ * wake-up). So no caller publishes, nothing is lost, and no event is seen before its change.
+ * Ids increase in commit order and are never reused, also after pruning: a reader that has
+ * every id up to N and asks for more after N misses nothing. An event names rows by id; the
+ * reader loads their current state. */
+
+struct store_bus_event {
+    int64_t id;
+    const char *type;    /* "message.created", "message.updated", "conversation.updated",
+                            "post.updated", "account.updated" */
+    const char *payload; /* JSON object of ids: conversation_id, message_id, post_id, account_id;
+                            "deleted": true when the row is gone */
+    int64_t created_at;
+};
+#define STORE_BUS_READ_MAX 1000
+/* Up to max (<= STORE_BUS_READ_MAX) events with id > after_id, in id order; array in the arena
+ * (*out NULL when *n is 0). */
+MUST_USE enum err store_bus_read(struct store *s, struct arena *a, int64_t after_id, size_t max,
+                                 struct store_bus_event **out, size_t *n);
+/* *oldest: the oldest id still kept (0: none kept); *newest: the newest id ever given (0: none
+ * yet). Ids in (0, oldest) were pruned. */
+MUST_USE enum err store_bus_bounds(struct store *s, int64_t *oldest, int64_t *newest);
+/* Deletes the events created before cutoff_ms; *n (may be NULL) how many. */
+MUST_USE enum err store_bus_prune(struct store *s, int64_t cutoff_ms, int64_t *n);
+/* The in-process wake-up: fn(ctx) is called on the committing thread right after any
+ * connection of this process commits a transaction that wrote bus events. fn must be quick,
+ * must not block and must not use a store. One listener per process; fn NULL removes it (when
+ * this returns, fn is no longer running). Other processes' commits do not call it: a reader
+ * also polls. */
+typedef void store_bus_notify_fn(void *ctx);
+void store_bus_listen(store_bus_notify_fn *fn, void *ctx);
+/* Called by backends after such a commit (store_int.h's users only). */
+void store_bus_ring(void);
+
+/* The audit log: what operators did. action: "login", "takeover", "reply", "hand_back",
+ * "settings", "connect", "delete", ...; target: what it was done to ("conversation:12");
+ * detail: a JSON object or NULL (never message text or a secret). */
+MUST_USE enum err store_audit_add(struct store *s, int64_t operator_id, const char *action,
+                                  const char *target, const char *detail, int64_t now_ms);
+struct store_audit {
+    int64_t id, operator_id;
+    const char *operator_email; /* NULL when the operator is gone */
+    const char *action, *target, *detail;
+    int64_t created_at;
+};
+/* Newest first: up to max rows with id < before_id (0: from the newest); array in the arena. */
+MUST_USE enum err store_audit_list(struct store *s, struct arena *a, int64_t before_id, size_t max,
+                                   struct store_audit **out, size_t *n);
+
+/* Sign-in throttling: failures per key ("email:..." or "ip:..."). The count restarts when the
+ * first failure of the window is window_ms old. *failures and *first_at (0 when none) are the
+ * state after the call. */
+MUST_USE enum err store_login_failures(struct store *s, const char *key, int64_t now_ms,
+                                       int64_t window_ms, int64_t *failures, int64_t *first_at);
+MUST_USE enum err store_login_failure_add(struct store *s, const char *key, int64_t now_ms,
+                                          int64_t window_ms, int64_t *failures, int64_t *first_at);
+MUST_USE enum err store_login_failures_clear(struct store *s, const char *key);
+
+/* The inbox as the dashboard pages it. */
+enum store_conv_filter {
+    STORE_CONV_ALL,
+    STORE_CONV_NEEDS_HUMAN, /* mode human or paused: a person has it */
+    STORE_CONV_AI,          /* mode ai */
+    STORE_CONV_CLOSED,      /* no reply allowed: the customer's last message 7 days old or more */
+};
+#define STORE_CONV_FILTERS 4
+/* Ids of up to max conversations of the filter, newest activity first, strictly after the
+ * keyset (before_at, before_id) (before_id 0: from the top). */
+MUST_USE enum err store_conversation_ids(struct store *s, enum store_conv_filter f, int64_t now_ms,
+                                         int64_t before_at, int64_t before_id, size_t max,
+                                         int64_t *ids, size_t *n);
+struct store_conv_count {
+    int64_t total, unread; /* conversations, and those with unread messages */
+};
+MUST_USE enum err store_conversation_counts(struct store *s, int64_t now_ms,
+                                            struct store_conv_count out[STORE_CONV_FILTERS]);
+/* Sets unread to 0; *changed whether it was above. */
+MUST_USE enum err store_conversation_mark_read(struct store *s, int64_t conversation_id,
+                                               int64_t now_ms, bool *changed);
+/* Up to max messages of the conversation, oldest first: with id < before_id when before_id > 0
+ * (the newest such), else with id > after_id (the oldest such; after_id 0 and before_id 0: the
+ * newest max). *more: whether further rows exist in the direction read. Each row's operator_id
+ * and error_message are filled. */
+MUST_USE enum err store_messages_page(struct store *s, struct arena *a, int64_t conversation_id,
+                                      int64_t before_id, int64_t after_id, size_t max,
+                                      struct store_message **out, size_t *n, bool *more);
+/* Who wrote a human reply. */
+MUST_USE enum err store_message_set_operator(struct store *s, int64_t message_id,
+                                             int64_t operator_id);
+/* Removes an account and, by cascade, its contacts, conversations and messages. ERR_NOT_FOUND. */
+MUST_USE enum err store_account_delete(struct store *s, int64_t id);
 
 /* ---- the agent's context and records (sqlite_agent.c; agent/ and inbox/turn.c own the rules) */
 

@@ -51,6 +51,33 @@ struct store_outbox_ops {
                                       bool *first);
 };
 
+/* The dashboard's rows: bus, audit log, sign-in throttling, pages (sqlite_dash.c). */
+struct store_dash_ops {
+    enum err (*bus_read)(struct store *s, struct arena *a, int64_t after_id, size_t max,
+                         struct store_bus_event **out, size_t *n);
+    enum err (*bus_bounds)(struct store *s, int64_t *oldest, int64_t *newest);
+    enum err (*bus_prune)(struct store *s, int64_t cutoff_ms, int64_t *n);
+    enum err (*audit_add)(struct store *s, int64_t operator_id, const char *action,
+                          const char *target, const char *detail, int64_t now_ms);
+    enum err (*audit_list)(struct store *s, struct arena *a, int64_t before_id, size_t max,
+                           struct store_audit **out, size_t *n);
+    enum err (*login_failures)(struct store *s, const char *key, int64_t now_ms, int64_t window_ms,
+                               bool add, int64_t *failures, int64_t *first_at);
+    enum err (*login_failures_clear)(struct store *s, const char *key);
+    enum err (*conversation_ids)(struct store *s, enum store_conv_filter f, int64_t now_ms,
+                                 int64_t before_at, int64_t before_id, size_t max, int64_t *ids,
+                                 size_t *n);
+    enum err (*conversation_counts)(struct store *s, int64_t now_ms,
+                                    struct store_conv_count out[STORE_CONV_FILTERS]);
+    enum err (*conversation_mark_read)(struct store *s, int64_t conversation_id, int64_t now_ms,
+                                       bool *changed);
+    enum err (*messages_page)(struct store *s, struct arena *a, int64_t conversation_id,
+                              int64_t before_id, int64_t after_id, size_t max,
+                              struct store_message **out, size_t *n, bool *more);
+    enum err (*message_set_operator)(struct store *s, int64_t message_id, int64_t operator_id);
+    enum err (*account_delete)(struct store *s, int64_t id);
+};
+
 /* Who answers a conversation (sqlite_handoff.c). */
 struct store_handoff_ops {
     enum err (*conversation_change_mode)(struct store *s, int64_t conversation_id,
@@ -172,6 +199,7 @@ struct store_ops {
     enum err (*kb_version)(struct store *s, int64_t *version);
     const struct store_inbox_ops *inbox;
     const struct store_outbox_ops *outbox;
+    const struct store_dash_ops *dash;
     const struct store_handoff_ops *handoff;
     const struct store_agent_ops *agent;
 };

@@ -82,7 +82,7 @@ class TestOperators(ServerTestCase):
         r = c.login("ana@shop.example")
         self.assertEqual(r.status, 200, r)
         sc = r.headers["set-cookie"]
-        for flag in ("HttpOnly", "SameSite=Lax", "Path=/"):
+        for flag in ("HttpOnly", "SameSite=Strict", "Path=/"):
             self.assertIn(flag, sc)
         me = json.loads(c.request("GET", "/api/me").body)
         self.assertEqual(me["operator"]["email"], "ana@shop.example")

@@ -63,11 +63,12 @@ class DemoTests(unittest.TestCase):
         self.assertRegex(text, r"wrong secret\s+-> HTTP 403")
         self.assertRegex(text, r"no signature\s+-> HTTP 403")
         self.assertIn('switchboard_webhooks_received_total{result="rejected"} 2', text)
-        self.assertRegex(text, r"Dashboard sign-in\s+POST http://127\.0\.0\.1:%d/api/login" % port)
+        self.assertRegex(text, r"Dashboard\s+http://127\.0\.0\.1:%d/  \(sign in as "
+                               r"demo@northwind\.example, password \S+:" % port)
         self.assertEqual(sim_status, 200)
         self.assertIn("Stopped.", text)
         harness.check_log_lines(err.decode("utf-8", "replace"),
-                                forbidden=tuple(re.findall(r"password (\S+)\)", text)))
+                                forbidden=tuple(re.findall(r"password (\S+):", text)))
 
 
 if __name__ == "__main__":

@@ -41,7 +41,10 @@ static void unset_all(void)
                                        "SB_QUEUE_MAX_ATTEMPTS",
                                        "SB_SHUTDOWN_GRACE_MS",
                                        "SB_TURN_BURST_MS",
-                                       "SB_LLM_TIMEOUT_MS"};
+                                       "SB_LLM_TIMEOUT_MS",
+                                       "SB_WS_PING_MS",
+                                       "SB_WS_MAX_QUEUE_BYTES",
+                                       "SB_BUS_POLL_MS"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         unsetenv(keys[i]);
 }
