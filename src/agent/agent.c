@@ -381,10 +381,19 @@ static bool small_talk(const struct agent *ag, struct arena *a, const struct age
     return true;
 }
 
+/* Whether this turn is only a greeting, thanks or an "ok": saying it twice, and being answered
+ * alike, is no loop. */
+static bool is_small_talk(struct arena *a, const char *text)
+{
+    bool talk = false;
+    (void)agent_small_talk(a, text, &talk);
+    return talk;
+}
+
 /* Signals read from the recent history (held back while cooling); true when one decided. */
 static bool history_signals(const struct agent *ag, struct arena *a,
                             const struct agent_settings *st, const struct agent_context *ctx,
-                            struct agent_decision *out)
+                            const char *text, struct agent_decision *out)
 {
     if (ctx->hold_history_signals)
         return false;
@@ -398,7 +407,7 @@ static bool history_signals(const struct agent *ag, struct arena *a,
                           out);
         return true;
     }
-    if (agent_customer_repeats(a, ctx)) {
+    if (!is_small_talk(a, text) && agent_customer_repeats(a, ctx)) {
         agent_set_handoff(ag, a, ctx, AGENT_CAUSE_LOOP,
                           "the customer asked again what the assistant had answered", out);
         return true;
@@ -418,14 +427,14 @@ enum err agent_decide(const struct agent *ag, struct kb *kb, struct arena *a,
         out->sentiment[i] = agent_sentiment(a, ctx->incoming[i].text);
     const char *text = merged(a, ctx);
     if (first_signals(ag, a, st, ctx, text, out) || small_talk(ag, a, ctx, text, out) ||
-        history_signals(ag, a, st, ctx, out))
+        history_signals(ag, a, st, ctx, text, out))
         return ERR_OK;
     const char *query = ctx->topic_hint ? arena_printf(a, "%s\n%s", text, ctx->topic_hint) : text;
     if (agent_has_llm(ag))
         decide_with_llm(ag, kb, a, st, ctx, query, out);
     else
         agent_answer_by_retrieval(ag, kb, a, ctx, query, out);
-    if (out->action == AGENT_ANSWER && !ctx->hold_history_signals &&
+    if (out->action == AGENT_ANSWER && !ctx->hold_history_signals && !is_small_talk(a, text) &&
         agent_reply_repeats(a, ctx, out->text, ag->disclosure))
         agent_set_handoff(ag, a, ctx, AGENT_CAUSE_LOOP, "the assistant was about to repeat itself",
                           out);

@@ -105,7 +105,8 @@ static const char *why_silent(const struct turn *t, int64_t now_ms)
     return d.allowed ? NULL : "window closed";
 }
 
-/* The conversation and its unanswered customer messages. */
+/* The conversation and its unanswered customer messages (the newest TURN_MAX_MESSAGES: a
+ * longer burst is answered for its end, never taken for answered because its start was read). */
 static enum err load_current(struct store *s, struct turn *t)
 {
     enum err rc = store_conversation_get(s, t->a, t->conv, &t->cv);
@@ -114,11 +115,11 @@ static enum err load_current(struct store *s, struct turn *t)
     struct store_message *rows = NULL;
     size_t n = 0;
     if (rc == ERR_OK)
-        rc = store_messages_list(s, t->a, t->conv, t->last_out, TURN_MAX_MESSAGES, &rows, &n);
+        rc = store_messages_before(s, t->a, t->conv, INT64_MAX, TURN_MAX_MESSAGES, &rows, &n);
     t->in = rows;
     t->n_in = 0;
     for (size_t i = 0; rc == ERR_OK && i < n; i++)
-        if (strcmp(rows[i].direction, "in") == 0 && strcmp(rows[i].status, "deleted") != 0)
+        if (rows[i].id > t->last_out && strcmp(rows[i].direction, "in") == 0)
             t->in[t->n_in++] = rows[i];
     return rc;
 }

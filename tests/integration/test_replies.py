@@ -171,3 +171,21 @@ class TestReplies(EmulatorTestCase):
             "SELECT count(*) FROM messages WHERE direction = 'out'"), 1)
         self.assertEqual(len(self.replies(said["thread"])), 1)
         self.stop_and_check(self.server)
+
+    def test_a_long_burst_is_answered_once_for_its_end(self):
+        psid = self.customers[1]["psid"][PAGE_ID]
+        said = self.customer_says("hi", customer=1)  # opens Meta's window; small talk answered
+        self.assertEqual(len(self.wait_replies(said["thread"], 1)), 1)
+        ts = int(time.time() * 1000)
+        texts = ["and another thing %d" % i for i in range(59)] + ["do you ship to canada?"]
+        body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": ts, "messaging": [
+            {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts + i,
+             "message": {"mid": "m_burst_%d" % i, "text": t}} for i, t in enumerate(texts)]}]})
+        self.assertEqual(self.server.post_webhook(body.encode()).status, 200)
+        got = self.wait_replies(said["thread"], 2)
+        time.sleep(1.0)  # another turn would answer by now
+        got = self.replies(said["thread"])
+        # 60 messages, more than one turn reads: answered once (here by a person: 59 of them are
+        # noise), not taken for answered because the turn read the burst's start
+        self.assertEqual(len(got), 2, got)
+        self.stop_and_check(self.server)

@@ -539,6 +539,35 @@ static void test_tool_limits(void **state)
     shop_stop(s, path);
 }
 
+/* Saying thanks twice, and being answered alike, is no loop; repeating a real answer is. */
+static void test_loops_with_an_llm(void **state)
+{
+    (void)state;
+    struct rig *r = rig_new(NULL, 5000);
+    struct agent_message hist[] = {
+        {.role = AGENT_ROLE_CUSTOMER, .text = "thank you so much!", .at_ms = 1},
+        {.role = AGENT_ROLE_AI, .text = "You're welcome! Anything else?", .at_ms = 2},
+        {.role = AGENT_ROLE_CUSTOMER, .text = "do you ship to mexico?", .at_ms = 3},
+        {.role = AGENT_ROLE_AI, .text = "We ship to the United States and Canada.", .at_ms = 4},
+    };
+    say(r->l, 200, ANSWER("You're welcome! Anything else?"));
+    struct agent_message m;
+    struct agent_context ctx = world_turn(&m, "thank you so much!", hist, 4);
+    struct agent_decision d;
+    assert_int_equal(agent_decide(r->w->ag, r->w->kb, &r->w->a, &r->w->st, &ctx, &d), ERR_OK);
+    assert_int_equal(d.action, AGENT_ANSWER);
+    say(r->l, 200, ANSWER("We ship to the United States and Canada."));
+    ctx = world_turn(&m, "what about brazil?", hist, 4);
+    assert_int_equal(agent_decide(r->w->ag, r->w->kb, &r->w->a, &r->w->st, &ctx, &d), ERR_OK);
+    assert_int_equal(d.action, AGENT_HANDOFF);
+    assert_int_equal(d.cause, AGENT_CAUSE_LOOP);
+    ctx.hold_history_signals = true; /* after a hand back: no loop signal */
+    say(r->l, 200, ANSWER("We ship to the United States and Canada."));
+    assert_int_equal(agent_decide(r->w->ag, r->w->kb, &r->w->a, &r->w->st, &ctx, &d), ERR_OK);
+    assert_int_equal(d.action, AGENT_ANSWER);
+    rig_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_no_usable_text),
         cmocka_unit_test(test_tool_round),
         cmocka_unit_test(test_tool_limits),
+        cmocka_unit_test(test_loops_with_an_llm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
