@@ -128,6 +128,7 @@ fuzz: $(FUZZ_BINS)
 		2>&1 | tail -n 3; done
 
 bench: $(BUILD)/switchboard
+	bash bench/kb.sh
 	bash bench/webhook.sh
 
 lint: | $(DEPS_STAMP)

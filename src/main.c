@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "emulator/emulator.h"
@@ -190,6 +191,12 @@ int main(int argc, char **argv)
     struct config_error cerr;
     if (config_load(&cfg, config_path, &cerr) != ERR_OK) {
         fprintf(stderr, "switchboard: configuration: %s\n", cerr.msg);
+        config_release(&cfg);
+        return EXIT_USAGE;
+    }
+    char why[AGENT_WHY_MAX];
+    if (agent_tools_check_file(cfg.tools_file, why) != ERR_OK) { /* the file's contents */
+        fprintf(stderr, "switchboard: configuration: %s\n", why);
         config_release(&cfg);
         return EXIT_USAGE;
     }

@@ -69,6 +69,7 @@ static const struct key keys[] = {
     {"SB_SHUTDOWN_GRACE_MS", I(shutdown_grace_ms), false, "10000", V_INT, 0, 600000},
     {"SB_TOKEN_CHECK_INTERVAL_S", I(token_check_interval_s), false, "21600", V_INT, 1, 604800},
     {"SB_TURN_BURST_MS", I(turn_burst_ms), false, "2000", V_INT, 0, 30000},
+    {"SB_LLM_TIMEOUT_MS", I(llm_timeout_ms), false, "30000", V_INT, 1000, 300000},
     /* the dashboard's WebSocket gateway */
     {"SB_WS_PING_MS", I(ws_ping_ms), false, "25000", V_INT, 200, 300000},
     {"SB_WS_MAX_QUEUE_BYTES", I(ws_max_queue_bytes), false, "1048576", V_INT, 4096, 64 << 20},

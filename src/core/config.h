@@ -28,6 +28,7 @@ struct config {
     int64_t webhook_max_bytes, http_threads, workers, queue_max_attempts, shutdown_grace_ms;
     int64_t token_check_interval_s; /* the scheduler's token health check */
     int64_t turn_burst_ms;          /* a customer's quick messages within this form one turn */
+    int64_t llm_timeout_ms;         /* one LLM request (the agent retries transient failures) */
     /* the WebSocket gateway: protocol pings and app heartbeats, the slow-client cap, and how
      * often the bus is read for other processes' events */
     int64_t ws_ping_ms, ws_max_queue_bytes, bus_poll_ms;

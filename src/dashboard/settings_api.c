@@ -3,9 +3,8 @@
  * modules read from the settings table (persona, tone, handoff keywords, thresholds, cool-down,
  * comments), each checked before anything is stored, all in one transaction with its audit row.
  *
- * The module that reads a key owns its default and its rule. Until the agent's
- * agent_setting_check() exists, the rules are this static table (one row per key, easy to
- * switch over); the defaults shown are what each module uses when the key is unset.
+ * The module that reads a key owns its default and its rule: the agent.* keys are checked by
+ * agent_setting_check() and shown with agent_setting_default(); the others by this table.
  */
 #include "dashboard/dash_int.h"
 
@@ -14,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -27,13 +27,13 @@ static const struct setting {
     const char *choices;  /* K_CHOICE: '|'-separated */
     const char *label;
 } settings[] = {
-    {"agent.persona", K_TEXT, "", 0, 4000, NULL, "Persona"},
-    {"agent.tone", K_TEXT, "", 0, 200, NULL, "Tone"},
-    {"agent.handoff_keywords", K_LINES, "human\nagent\nperson\nrepresentative", 0, 2000, NULL,
-     "Handoff keywords"},
-    {"agent.sentiment_threshold", K_NUMBER, "-0.5", -1, 1, NULL, "Sentiment threshold"},
-    {"agent.history_turns", K_INT, "12", 10, 20, NULL, "History turns"},
-    {"agent.handoff_cooldown_s", K_INT, "600", 0, 86400, NULL, "Handoff cool-down (seconds)"},
+    /* agent.*: the fallback comes from agent_setting_default(), the rule from the agent */
+    {"agent.persona", K_TEXT, NULL, 1, 4000, NULL, "Persona"},
+    {"agent.tone", K_TEXT, NULL, 1, 200, NULL, "Tone"},
+    {"agent.handoff_keywords", K_LINES, NULL, 0, 20400, NULL, "Handoff keywords"},
+    {"agent.sentiment_threshold", K_NUMBER, NULL, -1, 1, NULL, "Sentiment threshold"},
+    {"agent.history_turns", K_INT, NULL, 10, 20, NULL, "History turns"},
+    {"agent.handoff_cooldown_s", K_INT, NULL, 1, 604800, NULL, "Handoff cool-down (seconds)"},
     {"inbox.pause_on_business_reply", K_BOOL, "true", 0, 0, NULL,
      "Pause the AI when the business replies from Meta's apps"},
     {"comments.mode", K_CHOICE, "reply_private", 0, 0, "reply_public|reply_private|leave",
@@ -62,11 +62,19 @@ static bool is_choice(const char *choices, const char *v)
     return false;
 }
 
+static const char *fallback(const struct setting *st)
+{
+    return st->fallback ? st->fallback : agent_setting_default(st->key);
+}
+
 /* NULL when v is a valid value for st; else why not (static text). */
 static const char *check(const struct setting *st, const char *v)
 {
     char *end;
     errno = 0;
+    const char *agent_why = NULL;
+    if (agent_setting_check(st->key, v, &agent_why) != ERR_NOT_FOUND)
+        return agent_why; /* the agent's own rule (NULL: accepted) */
     switch (st->kind) {
     case K_TEXT:
     case K_LINES:
@@ -107,8 +115,8 @@ void dash_h_settings_get(struct http_req *r, void *ctx)
         const char *v = NULL;
         bool is_set = store_setting_get(ss.store, a, st->key, &v) == ERR_OK;
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "key", st->key, "label", st->label,
-                              "kind", kind_name(st->kind), "value", is_set ? v : st->fallback,
-                              "is_set", is_set, "default", st->fallback);
+                              "kind", kind_name(st->kind), "value", is_set ? v : fallback(st),
+                              "is_set", is_set, "default", fallback(st));
         if (st->kind == K_NUMBER || st->kind == K_INT)
             json_object_set_new(o, "range", json_pack("[f, f]", st->lo, st->hi));
         if (st->kind == K_TEXT || st->kind == K_LINES)
@@ -140,7 +148,13 @@ static bool validate(struct http_req *r, json_t *in)
                                                : check(st, json_string_value(v));
         if (why) {
             char msg[256];
-            snprintf(msg, sizeof msg, "%s %s", st ? st->label : key, why);
+            bool whole =
+                st && strncmp(key, "agent.", 6) == 0; /* the agent's words are a sentence */
+            snprintf(msg, sizeof msg, "%s%s%s",
+                     whole ? ""
+                     : st  ? st->label
+                           : key,
+                     whole ? "" : " ", why);
             http_reply_error(r, ERR_INVALID, msg);
             return false;
         }

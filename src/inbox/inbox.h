@@ -18,6 +18,7 @@ struct inbox;
 struct meta_event;
 struct meta_graph_opts;
 struct kb_opts;
+struct agent_opts;
 
 struct inbox_opts {
     const struct store_opts *store;
@@ -31,6 +32,7 @@ struct inbox_opts {
     const struct kb_opts *kb;          /* each worker opens a kb on its own connection */
     const char *business_name;         /* SB_BUSINESS_NAME, in the AI's disclosure */
     int64_t turn_burst_ms;             /* SB_TURN_BURST_MS */
+    const struct agent_opts *agent;    /* the LLM, the tools file; NULL: retrieval only */
 };
 
 /* Job kinds of the reply path (the payload is ids as decimal text). */
@@ -82,17 +84,6 @@ enum inbox_applied {
 MUST_USE enum err inbox_apply_event(struct store *s, struct inbox_apply_ctx *c,
                                     const struct meta_event *e, int64_t now_ms,
                                     enum inbox_applied *out);
-
-/* ---- the retrieval-only answer's text (reply_text.c; pure, any thread) ---- */
-
-/* Whether text asks for a person: "human", "agent", "person" or "representative" as a whole
- * word, in any case (ASCII). */
-bool inbox_asks_for_human(const char *text);
-/* The first max_sentences sentences of text with its whitespace runs folded to one space and
- * Markdown emphasis (*, _ and `) and list bullets dropped, cut to at most max_bytes (at a space
- * or between code points, never inside one). In the arena; "" for no text. */
-const char *inbox_reply_trim(struct arena *a, const char *text, int max_sentences,
-                             size_t max_bytes);
 
 /* ---- an operator's reply (human.c) ---- */
 

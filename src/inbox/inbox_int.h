@@ -10,9 +10,15 @@
 
 #include "inbox/inbox.h"
 
+struct agent;
+struct agent_context;
+struct agent_settings;
 struct kb;
 struct meta_graph;
 struct meta_vault;
+
+/* A claimed job's lease; a turn keeps its own past it while the agent runs long (turn.c). */
+#define INBOX_LEASE_MS 30000
 
 struct worker {
     struct inbox *in;
@@ -34,17 +40,36 @@ struct inbox {
     struct meta_vault *vault;
     char *business_name;
     int64_t turn_burst_ms;
+    struct agent *agent; /* the AI's decisions (shared by the workers, read-only) */
 };
 
 /* Handlers: ERR_OK commits the job's effects with its ack; anything else rolls them back and
  * the job is retried (or buried for ERR_INVALID / ERR_TOO_LARGE) with *reason. */
 typedef enum err job_fn(struct worker *w, const struct store_job *job, const char **reason);
 
-/* turn.c: runs in the job's transaction; database and (lexical) knowledge base only. */
+/* turn.c: reads with no transaction open, lets the agent decide (LLM, tools, embeddings: no
+ * transaction open either), then settles the outcome and the job in one transaction. */
 enum err inbox_run_turn(struct worker *w, const struct store_job *job, const char **reason);
 /* sender.c: calls Meta with no transaction open, then settles its row and the job itself
  * (ack, retry at, or failed for good) in one transaction of its own. */
 enum err inbox_run_send(struct worker *w, const struct store_job *job, const char **reason);
+
+/* context.c: a turn's rows, as the agent's context. */
+struct inbox_turn_rows {
+    const struct store_conversation *cv;
+    const struct store_message *history; /* earlier messages, oldest first */
+    size_t n_history;
+    const struct store_message *incoming; /* this turn's customer messages, oldest first */
+    size_t n_incoming;
+    const struct store_agent_facts *facts;
+};
+/* Fills ctx from rows (strings borrowed from rows or in the arena); the caller sets the
+ * hooks and hold_history_signals. */
+void inbox_agent_context(struct arena *a, const struct inbox_turn_rows *rows, int64_t now_ms,
+                         struct agent_context *ctx);
+/* The agent.* settings as stored, over the defaults (a bad stored value is logged and the
+ * default kept). */
+void inbox_agent_settings(struct store *s, struct arena *a, struct agent_settings *st);
 
 /* Queues a turn for the conversation, due turn_burst_ms after now (dedupe by the message). */
 MUST_USE enum err inbox_queue_turn(struct queue *q, struct store *s, int64_t conversation_id,

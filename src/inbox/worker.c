@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -25,9 +26,8 @@
 #include "queue/queue.h"
 
 #define CLAIM_BATCH 32
-/* Long enough for a batch of deliveries; a crashed worker's jobs are released at the next
- * start (queue_release_orphans), and otherwise come back after this. */
-#define LEASE_MS       30000
+/* INBOX_LEASE_MS is long enough for a batch of deliveries; a crashed worker's jobs are
+ * released at the next start (queue_release_orphans), and otherwise come back after it. */
 #define IDLE_WAIT_MS   250
 #define PRUNE_EVERY_MS (10LL * 60 * 1000)
 
@@ -65,7 +65,10 @@ static enum err run_privacy_delete(struct worker *w, const struct store_job *job
 /* quick: the handler only touches the database and takes well under a millisecond, so a
  * claimed batch of such jobs shares one transaction (each job a savepoint in it). A handler
  * that calls out over the network must not be quick: it would hold the write lock; it
- * settles itself instead (no transaction around it: it opens its own after the call). */
+ * settles itself instead (no transaction around it: it opens its own after the call).
+ * Jobs that are not quick are claimed one at a time, after the worker's quick batch, so a
+ * slow one (an LLM turn can take many seconds) never holds other conversations' jobs behind
+ * it: the other workers claim those. */
 static const struct {
     const char *kind;
     job_fn *fn;
@@ -73,7 +76,7 @@ static const struct {
 } job_kinds[] = {
     {META_JOB_WEBHOOK, run_webhook, true, false},
     {META_JOB_PRIVACY_DELETE, run_privacy_delete, false, false},
-    {INBOX_JOB_TURN, inbox_run_turn, false, false},
+    {INBOX_JOB_TURN, inbox_run_turn, false, true},
     {INBOX_JOB_SEND, inbox_run_send, false, true},
 };
 
@@ -243,6 +246,22 @@ static void maybe_prune(struct worker *w, int64_t *last)
         log_info("queue.pruned", LOG_INT("jobs", n));
 }
 
+/* Claims up to max jobs of these kinds and runs them; how many. */
+static size_t claim_and_run(struct worker *w, const char *const *kinds, size_t n_kinds, size_t max)
+{
+    struct arena a;
+    arena_init(&a);
+    struct store_job jobs[CLAIM_BATCH];
+    size_t n = 0;
+    enum err rc =
+        queue_claim(w->in->queue, w->store, kinds, n_kinds, max, INBOX_LEASE_MS, &a, jobs, &n);
+    if (rc != ERR_OK && rc != ERR_AGAIN)
+        log_warn("job.claim_failed", LOG_ERR(rc));
+    run_batch(w, jobs, n);
+    arena_release(&a);
+    return n;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -251,21 +270,18 @@ static void *worker_main(void *arg)
     /* Acknowledging Meta within its budget matters more than how soon a queued delivery is
      * parsed; only felt when the CPU is full. */
     thread_set_background(name);
-    const char *kinds[N_KINDS];
-    for (size_t i = 0; i < N_KINDS; i++)
-        kinds[i] = job_kinds[i].kind;
+    const char *quick[N_KINDS], *slow[N_KINDS];
+    size_t n_quick = 0, n_slow = 0;
+    for (size_t i = 0; i < N_KINDS; i++) {
+        if (job_kinds[i].quick)
+            quick[n_quick++] = job_kinds[i].kind;
+        else
+            slow[n_slow++] = job_kinds[i].kind;
+    }
     int64_t last_prune = 0;
     while (!atomic_load(&w->in->stopping)) {
-        struct arena a;
-        arena_init(&a);
-        struct store_job jobs[CLAIM_BATCH];
-        size_t n = 0;
-        enum err rc = queue_claim(w->in->queue, w->store, kinds, N_KINDS, CLAIM_BATCH, LEASE_MS, &a,
-                                  jobs, &n);
-        if (rc != ERR_OK && rc != ERR_AGAIN)
-            log_warn("job.claim_failed", LOG_ERR(rc));
-        run_batch(w, jobs, n);
-        arena_release(&a);
+        size_t n = claim_and_run(w, quick, n_quick, CLAIM_BATCH);
+        n += claim_and_run(w, slow, n_slow, 1);
         maybe_prune(w, &last_prune);
         if (n == 0)
             queue_wait(w->in->queue, IDLE_WAIT_MS);
@@ -284,6 +300,16 @@ static enum err start_replies(struct inbox *in, const struct inbox_opts *o)
     enum err rc = meta_vault_new(o->master_key, o->data_dir, &in->vault);
     if (rc != ERR_OK)
         return rc;
+    static const struct agent_opts no_llm = {0};
+    struct agent_opts ao = o->agent ? *o->agent : no_llm;
+    ao.business_name = o->business_name;
+    char why[AGENT_WHY_MAX];
+    rc = agent_new(&ao, &in->agent, why);
+    if (rc != ERR_OK) {
+        log_error("agent.start_failed", LOG_STR("why", why), LOG_ERR(rc));
+        return rc;
+    }
+    log_info("agent.ready", LOG_BOOL("llm", agent_has_llm(in->agent)));
     in->business_name = xstrdup(o->business_name ? o->business_name : "our business");
     in->turn_burst_ms = o->turn_burst_ms;
     in->is_replying = true;
@@ -346,6 +372,7 @@ void inbox_stop(struct inbox *in)
     free(in->meta_app_id);
     meta_graph_free(in->graph);
     meta_vault_free(in->vault);
+    agent_free(in->agent);
     free(in->business_name);
     free(in);
 }

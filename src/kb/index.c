@@ -63,6 +63,7 @@ void kb_free(struct kb *k)
     free(k->embed_model);
     free(k->api_key);
     kb_vecs_free(k->vecs);
+    kb_dfs_free(k->dfs);
     free(k);
 }
 

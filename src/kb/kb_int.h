@@ -55,6 +55,7 @@ enum err md_put(struct buf *b, size_t mark, char c);
 /* ---- store access helpers shared by index.c and search.c ---- */
 
 struct kb_vecs; /* search.c: the vectors cache */
+struct kb_dfs;  /* search.c: how many chunks hold each recently searched term */
 
 struct kb {
     struct store *s;
@@ -63,6 +64,7 @@ struct kb {
     const atomic_bool *cancel;
     bool backfill; /* give unchanged files that lack vectors their vectors */
     struct kb_vecs *vecs;
+    struct kb_dfs *dfs;
 };
 
 static inline bool kb_has_embed(const struct kb *k)
@@ -71,6 +73,7 @@ static inline bool kb_has_embed(const struct kb *k)
 }
 
 void kb_vecs_free(struct kb_vecs *v);
+void kb_dfs_free(struct kb_dfs *d);
 
 /* ---- embeddings (embed.c) ---- */
 

@@ -5,10 +5,19 @@
  * ORed, stopwords dropped), BM25 through the store, the in-memory cache of vectors (reloaded
  * when store_kb_version() moves), brute-force cosine over it, and reciprocal rank fusion.
  * A query embedding that fails leaves the search lexical, with one log line.
+ * Ranking by selective terms: in a large knowledge base (KB_PRUNE_MIN_CHUNKS and more), a term
+ * found in more than a tenth of the chunks ("coffee" in a coffee shop's) adds little to BM25
+ * yet makes it score thousands of rows; such terms are left out of the ranking expression
+ * (when all are that common, only the rarest is kept), and still count for each hit's
+ * coverage; so are terms no chunk holds. Chunks holding every remaining term are ranked first (a
+ * posting-list intersection, cheap); only when they are fewer than asked for is the OR of the terms
+ * ranked. Document frequencies are counted once per term (capped) and kept until the knowledge base
+ * changes.
  */
 #include "kb/kb.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +25,14 @@
 #include "kb/kb_int.h"
 #include "store/store.h"
 
-#define QUERY_MAX_BYTES 4096
-#define TERM_MAX_BYTES  64
-#define FUSE_DEPTH      50 /* candidates each ranking brings to the fusion */
-#define RRF_K           60.0
-#define SEARCH_MAX      50
+#define QUERY_MAX_BYTES     4096
+#define TERM_MAX_BYTES      64
+#define FUSE_DEPTH          50 /* candidates each ranking brings to the fusion */
+#define RRF_K               60.0
+#define SEARCH_MAX          50
+#define KB_PRUNE_MIN_CHUNKS 2000
+#define PRUNE_SHARE         10 /* a term in more than 1/PRUNE_SHARE of the chunks is common */
+#define DF_SLOTS            1024
 
 /* ---- the query ---- */
 
@@ -252,6 +264,108 @@ static float *similarities(struct kb *k, struct arena *a, const char *query)
     return sims;
 }
 
+/* ---- selective terms ---- */
+
+struct kb_dfs {
+    int64_t version, n_chunks;
+    struct {
+        char term[TERM_MAX_BYTES + 3]; /* quoted, as in the MATCH expression; "" empty slot */
+        int64_t docs;
+    } slot[DF_SLOTS];
+};
+
+void kb_dfs_free(struct kb_dfs *d)
+{
+    free(d);
+}
+
+static size_t df_hash(const char *s)
+{
+    size_t h = 5381;
+    while (*s)
+        h = h * 33 + (unsigned char)*s++;
+    return h % DF_SLOTS;
+}
+
+/* How many chunks hold the quoted term (counted up to the cap that matters); -1 on error. */
+static int64_t doc_freq(struct kb *k, const char *quoted, int64_t cap)
+{
+    size_t h = df_hash(quoted);
+    if (strcmp(k->dfs->slot[h].term, quoted) == 0)
+        return k->dfs->slot[h].docs;
+    int64_t n = 0;
+    if (store_kb_doc_freq(k->s, quoted, cap, &n) != ERR_OK)
+        return -1;
+    snprintf(k->dfs->slot[h].term, sizeof k->dfs->slot[h].term, "%s", quoted);
+    k->dfs->slot[h].docs = n;
+    return n;
+}
+
+/* The ranking expressions: the selective terms ORed (*any) and ANDed (*all, NULL when fewer
+ * than two) when the knowledge base is large and a selective term remains; *any = match and
+ * *all = NULL otherwise (or on any error). */
+static void ranking_match(struct kb *k, struct arena *a, const char *match, size_t n_terms,
+                          const char **any, const char **all)
+{
+    *any = match;
+    *all = NULL;
+    int64_t version = 0;
+    if (n_terms < 2 || store_kb_version(k->s, &version) != ERR_OK)
+        return;
+    if (!k->dfs)
+        k->dfs = xcalloc(1, sizeof *k->dfs);
+    if (k->dfs->version != version || k->dfs->n_chunks == 0) {
+        memset(k->dfs, 0, sizeof *k->dfs);
+        k->dfs->version = version;
+        if (store_kb_doc_freq(k->s, NULL, 0, &k->dfs->n_chunks) != ERR_OK)
+            return;
+    }
+    if (k->dfs->n_chunks < KB_PRUNE_MIN_CHUNKS)
+        return;
+    int64_t limit = k->dfs->n_chunks / PRUNE_SHARE;
+    const char *quoted[KB_QUERY_MAX_TERMS], *rarest = NULL;
+    int64_t rarest_df = INT64_MAX;
+    size_t n = 0;
+    for (const char *p = match; n < KB_QUERY_MAX_TERMS && (p = strchr(p, '"')) != NULL;) {
+        const char *end = strchr(p + 1, '"');
+        if (!end)
+            break;
+        char *q = arena_strndup(a, p, (size_t)(end - p + 1));
+        int64_t df = doc_freq(k, q, k->dfs->n_chunks + 1);
+        if (df > 0 && df <= limit)
+            quoted[n++] = q;
+        if (df > 0 && df < rarest_df) {
+            rarest_df = df;
+            rarest = q;
+        }
+        p = end + 1;
+    }
+    if (n == 0 && rarest)
+        quoted[n++] = rarest;
+    if (n == 0)
+        return;
+    const char *or_expr = quoted[0], *and_expr = quoted[0];
+    for (size_t i = 1; i < n; i++) {
+        or_expr = arena_printf(a, "%s OR %s", or_expr, quoted[i]);
+        and_expr = arena_printf(a, "%s AND %s", and_expr, quoted[i]);
+    }
+    *any = or_expr;
+    *all = n > 1 ? and_expr : NULL;
+}
+
+/* The lexical candidates: those holding every selective term when there are enough, else the
+ * OR of them (see ranking_match()). */
+static enum err lexical(struct kb *k, struct arena *a, const struct kb_terms *t, size_t want,
+                        struct store_kb_hit *lex, size_t *n_lex)
+{
+    const char *any, *all;
+    ranking_match(k, a, t->match, t->n, &any, &all);
+    enum err rc = all ? store_kb_search(k->s, a, t->match, all, want, lex, n_lex) : ERR_OK;
+    if (rc == ERR_OK && (!all || *n_lex < want))
+        rc = store_kb_search(k->s, a, t->match, any, want, lex, n_lex);
+    return rc;
+}
+
 /* ---- ranking ---- */
 
 struct cand {
@@ -375,7 +489,7 @@ enum err kb_search(struct kb *k, struct arena *a, const char *query, size_t max,
     out->weak_query = t.weak;
     size_t want = kb_has_embed(k) ? FUSE_DEPTH : max, n_lex = 0;
     struct store_kb_hit *lex = arena_alloc(a, want * sizeof *lex);
-    rc = store_kb_search(k->s, a, t.match, want, lex, &n_lex);
+    rc = lexical(k, a, &t, want, lex, &n_lex);
     if (rc != ERR_OK)
         return rc;
     float *sims = kb_has_embed(k) ? similarities(k, a, query) : NULL;

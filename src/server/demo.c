@@ -295,14 +295,20 @@ static char *business_reply(const char *emu_base, const char *thread)
     return out;
 }
 
-/* Waits (a few seconds at most: the burst delay, then the send) for each answer. */
-static void show_replies(const char *emu_base, char threads[][256])
+/* Waits for each answer: a few seconds without an LLM (the burst delay, then the send), up
+ * to a minute with one. */
+static void show_replies(const struct config *cfg, const char *emu_base, char threads[][256])
 {
-    printf("\nSwitchboard answered (no LLM configured: retrieval from the knowledge base, or a "
-           "handoff to a person):\n\n");
+    bool llm = cfg->llm_url && *cfg->llm_url;
+    if (llm)
+        printf("\nSwitchboard answered (the LLM at SB_LLM_URL with the knowledge base and its "
+               "guardrails, or a handoff to a person):\n\n");
+    else
+        printf("\nSwitchboard answered (no LLM configured: retrieval from the knowledge base, or "
+               "a handoff to a person; set SB_LLM_URL for the LLM path):\n\n");
     for (size_t i = 0; i < N_CHATS; i++) {
         char *reply = NULL;
-        for (int tries = 0; tries < 100 && !reply; tries++) {
+        for (int tries = 0; tries < (llm ? 600 : 100) && !reply; tries++) {
             reply = business_reply(emu_base, threads[i]);
             if (!reply)
                 clock_sleep_ms(100);
@@ -370,7 +376,7 @@ static enum err demo_story(struct config *cfg, struct server *srv, const char *b
     char threads[N_CHATS][256];
     customers_write(emu_base, threads);
     show_events(server_store(srv), (int64_t)N_CHATS);
-    show_replies(emu_base, threads);
+    show_replies(cfg, emu_base, threads);
     send_forged(base, cfg->meta_app_secret);
     show_metrics(base);
     return ERR_OK;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "dashboard/dashboard.h"
@@ -128,6 +129,11 @@ static enum err start_inbox(struct server *r, const struct config *cfg)
                                        .app_secret = cfg->meta_app_secret};
     const struct kb_opts ko = {
         .embed_url = cfg->embed_url, .embed_model = cfg->embed_model, .api_key = cfg->llm_api_key};
+    const struct agent_opts ao = {.llm_url = cfg->llm_url,
+                                  .llm_model = cfg->llm_model,
+                                  .llm_api_key = cfg->llm_api_key,
+                                  .llm_timeout_ms = (long)cfg->llm_timeout_ms,
+                                  .tools_file = cfg->tools_file};
     struct inbox_opts io = {.store = &r->so,
                             .queue = r->queue,
                             .workers = (int)cfg->workers,
@@ -137,7 +143,8 @@ static enum err start_inbox(struct server *r, const struct config *cfg)
                             .data_dir = cfg->data_dir,
                             .kb = &ko,
                             .business_name = cfg->business_name,
-                            .turn_burst_ms = cfg->turn_burst_ms};
+                            .turn_burst_ms = cfg->turn_burst_ms,
+                            .agent = &ao};
     return inbox_start(&io, &r->inbox);
 }
 

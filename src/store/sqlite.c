@@ -187,6 +187,8 @@ static void sqlite_free(struct store *base)
         sqlite3_finalize(s->exec_cache[i].st);
     for (int i = 0; i < SQLITE_INBOX_STMTS; i++)
         sqlite3_finalize(s->inbox_stmts[i]);
+    for (int i = 0; i < SQLITE_KB_STMTS; i++)
+        sqlite3_finalize(s->kb_stmts[i]);
     sqlite3_close(s->db);
     free(s);
 }
@@ -317,6 +319,7 @@ static const struct store_ops sqlite_ops = {
     .kb_doc_delete = sqlite_kb_doc_delete,
     .kb_docs_list = sqlite_kb_docs_list,
     .kb_search = sqlite_kb_search,
+    .kb_doc_freq = sqlite_kb_doc_freq,
     .kb_chunks_get = sqlite_kb_chunks_get,
     .kb_vectors = sqlite_kb_vectors,
     .kb_version = sqlite_kb_version,
@@ -324,6 +327,7 @@ static const struct store_ops sqlite_ops = {
     .outbox = &sqlite_outbox_ops,
     .dash = &sqlite_dash_ops,
     .handoff = &sqlite_handoff_ops,
+    .agent = &sqlite_agent_ops,
 };
 
 static enum err make_dir(const char *path)

@@ -19,7 +19,7 @@
 #define MESSAGE_COLUMNS                                                                            \
     "id, conversation_id, direction, author, mid, text, attachments, reply_to, meta, status,"      \
     " messaging_type, tag, correlation, coalesce(meta_ts, 0), created_at,"                         \
-    " coalesce(operator_id, 0), error_message"
+    " coalesce(operator_id, 0), error_message, sentiment"
 
 /* ---- the wake-up ---- */
 
@@ -291,6 +291,8 @@ static void read_message(struct arena *a, sqlite3_stmt *st, struct store_message
     m->created_at = sqlite3_column_int64(st, 14);
     m->operator_id = sqlite3_column_int64(st, 15);
     m->error_message = sqlite_col_text(a, st, 16);
+    m->has_sentiment = sqlite3_column_type(st, 17) != SQLITE_NULL;
+    m->sentiment = m->has_sentiment ? sqlite3_column_double(st, 17) : 0;
 }
 
 static void reverse(struct store_message *m, size_t n)

@@ -402,7 +402,7 @@ static enum err conversations_list(struct store *base, struct arena *a, const ch
     return e;
 }
 
-static void read_message(struct arena *a, sqlite3_stmt *st, struct store_message *m)
+void sqlite_read_message(struct arena *a, sqlite3_stmt *st, struct store_message *m)
 {
     memset(m, 0, sizeof *m);
     m->id = sqlite3_column_int64(st, 0);
@@ -414,6 +414,8 @@ static void read_message(struct arena *a, sqlite3_stmt *st, struct store_message
         *texts[i] = sqlite_col_text(a, st, i + 2);
     m->meta_ts = sqlite3_column_int64(st, 13);
     m->created_at = sqlite3_column_int64(st, 14);
+    m->has_sentiment = sqlite3_column_type(st, 15) != SQLITE_NULL;
+    m->sentiment = m->has_sentiment ? sqlite3_column_double(st, 15) : 0;
 }
 
 static enum err messages_list(struct store *base, struct arena *a, int64_t conv, int64_t after_id,
@@ -422,11 +424,9 @@ static enum err messages_list(struct store *base, struct arena *a, int64_t conv,
     struct sqlite_store *s = SQ(base);
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = sqlite_prepare_once(
-        s, "SELECT id, conversation_id, direction, author, mid, text, attachments,"
-           " reply_to, meta, status, messaging_type, tag, correlation,"
-           " coalesce(meta_ts, 0), created_at FROM messages"
-           " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "SELECT " SQLITE_MESSAGE_COLUMNS " FROM messages"
+                               " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
@@ -436,7 +436,7 @@ static enum err messages_list(struct store *base, struct arena *a, int64_t conv,
         *out = arena_alloc(a, max * sizeof **out);
     int rc = SQLITE_DONE;
     while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        read_message(a, st, &(*out)[(*n)++]);
+        sqlite_read_message(a, st, &(*out)[(*n)++]);
     enum err e = *n == max || rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, "messages_list");
     sqlite3_finalize(st);
     return e;

@@ -45,6 +45,7 @@ enum sqlite_stmt {
 
 #define SQLITE_EXEC_CACHE  8
 #define SQLITE_INBOX_STMTS 16 /* sqlite_inbox.c's prepared statements */
+#define SQLITE_KB_STMTS    3  /* sqlite_kb.c's: search, document frequency, version */
 
 struct sqlite_store {
     struct store base;
@@ -55,6 +56,7 @@ struct sqlite_store {
         sqlite3_stmt *st;
     } exec_cache[SQLITE_EXEC_CACHE];
     sqlite3_stmt *inbox_stmts[SQLITE_INBOX_STMTS];
+    sqlite3_stmt *kb_stmts[SQLITE_KB_STMTS]; /* a search runs them every turn */
     bool bus_pending; /* this transaction wrote bus events (sqlite_dash.c's hooks) */
 };
 
@@ -165,6 +167,14 @@ extern const struct store_inbox_ops sqlite_inbox_ops;
 extern const struct store_outbox_ops sqlite_outbox_ops;
 /* Who answers a conversation (sqlite_handoff.c). */
 extern const struct store_handoff_ops sqlite_handoff_ops;
+/* The agent's context and records (sqlite_agent.c). */
+extern const struct store_agent_ops sqlite_agent_ops;
+
+/* The columns of messages sqlite_read_message() reads, in its order (sqlite_inbox.c). */
+#define SQLITE_MESSAGE_COLUMNS                                                                     \
+    "id, conversation_id, direction, author, mid, text, attachments, reply_to, meta, status,"      \
+    " messaging_type, tag, correlation, coalesce(meta_ts, 0), created_at, sentiment"
+void sqlite_read_message(struct arena *a, sqlite3_stmt *st, struct store_message *m);
 
 /* The dashboard's rows (sqlite_dash.c), and the commit hooks that ring the bus. */
 extern const struct store_dash_ops sqlite_dash_ops;
@@ -178,8 +188,9 @@ enum err sqlite_kb_doc_put(struct store *base, const struct store_kb_doc_new *d,
 enum err sqlite_kb_doc_delete(struct store *base, const char *path);
 enum err sqlite_kb_docs_list(struct store *base, struct arena *a, const char *prefix,
                              struct store_kb_doc **out, size_t *n);
-enum err sqlite_kb_search(struct store *base, struct arena *a, const char *match, size_t max,
-                          struct store_kb_hit *out, size_t *n);
+enum err sqlite_kb_search(struct store *base, struct arena *a, const char *match,
+                          const char *rank_match, size_t max, struct store_kb_hit *out, size_t *n);
+enum err sqlite_kb_doc_freq(struct store *base, const char *phrase, int64_t cap, int64_t *n);
 enum err sqlite_kb_chunks_get(struct store *base, struct arena *a, const int64_t *ids, size_t n_ids,
                               struct store_kb_hit *out, size_t *n);
 enum err sqlite_kb_vectors(struct store *base, const char *model, store_kb_vec_fn *fn, void *ctx);

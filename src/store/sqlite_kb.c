@@ -204,17 +204,19 @@ enum err sqlite_kb_doc_delete(struct store *base, const char *path)
     return store_commit(base);
 }
 
+static sqlite3_stmt *kept(struct sqlite_store *s, int id);
+enum { KB_Q_SEARCH, KB_Q_DOC_FREQ, KB_Q_VERSION };
+
 enum err sqlite_kb_version(struct store *base, int64_t *version)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = sqlite_prepare_once(
-        s, "SELECT CAST(value AS INTEGER) FROM settings WHERE key = '" KB_VERSION_KEY "'");
+    sqlite3_stmt *st = kept(s, KB_Q_VERSION);
     if (!st)
         return ERR_INTERNAL;
     int rc = sqlite3_step(st);
     *version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     enum err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, "kb_version");
-    sqlite3_finalize(st);
+    sqlite3_reset(st); /* a kept statement must not hold its read snapshot */
     return e;
 }
 
@@ -253,30 +255,47 @@ static enum err register_matched(struct sqlite_store *s)
     return ERR_OK;
 }
 
+/* kb_matched() reads the position lists, so it runs for the top rows only (a second MATCH
+ * pinned to the row), not for every row the OR of common words matches. */
 #define SEARCH_SQL                                                                                 \
-    "WITH top AS (SELECT rowid AS id, bm25(kb_fts, 2.0, 1.0) AS r, kb_matched(kb_fts) AS m"        \
+    "WITH top AS (SELECT rowid AS id, bm25(kb_fts, 2.0, 1.0) AS r"                                 \
     " FROM kb_fts WHERE kb_fts MATCH ?1 ORDER BY r LIMIT ?2)"                                      \
-    " SELECT top.id, d.path, d.title, c.heading, c.text, top.r, top.m FROM top"                    \
+    " SELECT top.id, d.path, d.title, c.heading, c.text, top.r,"                                   \
+    " (SELECT kb_matched(kb_fts) FROM kb_fts WHERE kb_fts MATCH ?3 AND rowid = top.id) FROM top"   \
     " JOIN kb_chunks c ON c.id = top.id JOIN kb_documents d ON d.id = c.document_id"               \
     " ORDER BY top.r, top.id"
 
-/* The search statement; the first on a connection registers kb_matched(). */
-static sqlite3_stmt *prepare_search(struct sqlite_store *s)
+static const char *const kept_sql[SQLITE_KB_STMTS] = {
+    [KB_Q_SEARCH] = SEARCH_SQL,
+    [KB_Q_DOC_FREQ] = "SELECT count(*) FROM (SELECT 1 FROM kb_fts WHERE kb_fts MATCH ?1 LIMIT ?2)",
+    [KB_Q_VERSION] = "SELECT CAST(value AS INTEGER) FROM settings WHERE key = '" KB_VERSION_KEY "'",
+};
+
+/* The statements a search runs, prepared once per connection and kept (reset, bindings
+ * cleared); the first search statement on a connection registers kb_matched(). Callers reset
+ * a kept statement when done, so it never pins an old snapshot of the database. */
+static sqlite3_stmt *kept(struct sqlite_store *s, int id)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, SEARCH_SQL, -1, &st, NULL);
-    if (rc == SQLITE_ERROR && strstr(sqlite3_errmsg(s->db), "kb_matched")) {
+    sqlite3_stmt *st = s->kb_stmts[id];
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    int rc = sqlite3_prepare_v3(s->db, kept_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc == SQLITE_ERROR && id == KB_Q_SEARCH && strstr(sqlite3_errmsg(s->db), "kb_matched")) {
         sqlite3_finalize(st);
         st = NULL;
         if (register_matched(s) != ERR_OK)
             return NULL;
-        rc = sqlite3_prepare_v2(s->db, SEARCH_SQL, -1, &st, NULL);
+        rc = sqlite3_prepare_v3(s->db, kept_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     }
     if (rc != SQLITE_OK) {
-        (void)sqlite_err(s, rc, "kb_search_prepare");
+        (void)sqlite_err(s, rc, "kb_prepare");
         sqlite3_finalize(st);
         return NULL;
     }
+    s->kb_stmts[id] = st;
     return st;
 }
 
@@ -293,16 +312,17 @@ static void hit_row(struct arena *a, sqlite3_stmt *st, struct store_kb_hit *h)
     }
 }
 
-enum err sqlite_kb_search(struct store *base, struct arena *a, const char *match, size_t max,
-                          struct store_kb_hit *out, size_t *n)
+enum err sqlite_kb_search(struct store *base, struct arena *a, const char *match,
+                          const char *rank_match, size_t max, struct store_kb_hit *out, size_t *n)
 {
     struct sqlite_store *s = SQ(base);
     *n = 0;
-    sqlite3_stmt *st = prepare_search(s);
+    sqlite3_stmt *st = kept(s, KB_Q_SEARCH);
     if (!st)
         return ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, rank_match ? rank_match : match, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    sqlite3_bind_text(st, 3, match, -1, SQLITE_STATIC);
     int rc = SQLITE_DONE;
     while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
         hit_row(a, st, &out[(*n)++]);
@@ -314,7 +334,31 @@ enum err sqlite_kb_search(struct store *base, struct arena *a, const char *match
         e = syntax ? ERR_INVALID : sqlite_err(s, rc, "kb_search");
         *n = 0;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    return e;
+}
+
+enum err sqlite_kb_doc_freq(struct store *base, const char *phrase, int64_t cap, int64_t *n)
+{
+    struct sqlite_store *s = SQ(base);
+    sqlite3_stmt *st =
+        phrase ? kept(s, KB_Q_DOC_FREQ) : sqlite_prepare_once(s, "SELECT count(*) FROM kb_chunks");
+    if (!st)
+        return ERR_INTERNAL;
+    if (phrase) {
+        sqlite3_bind_text(st, 1, phrase, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, cap);
+    }
+    int rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    enum err e = rc == SQLITE_ROW ? ERR_OK
+                 : rc == SQLITE_ERROR && strstr(sqlite3_errmsg(s->db), "fts5")
+                     ? ERR_INVALID
+                     : sqlite_err(s, rc, "kb_doc_freq");
+    if (phrase)
+        sqlite3_reset(st);
+    else
+        sqlite3_finalize(st);
     return e;
 }
 

@@ -15,10 +15,8 @@ static enum err message_get(struct store *base, struct arena *a, int64_t id,
                             struct store_message *m)
 {
     struct sqlite_store *s = SQ(base);
-    sqlite3_stmt *st = sqlite_prepare_once(
-        s, "SELECT id, conversation_id, direction, author, mid, text, attachments,"
-           " reply_to, meta, status, messaging_type, tag, correlation,"
-           " coalesce(meta_ts, 0), created_at FROM messages WHERE id = ?1");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "SELECT " SQLITE_MESSAGE_COLUMNS " FROM messages WHERE id = ?1");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
@@ -26,18 +24,8 @@ static enum err message_get(struct store *base, struct arena *a, int64_t id,
     enum err e = rc == SQLITE_ROW    ? ERR_OK
                  : rc == SQLITE_DONE ? ERR_NOT_FOUND
                                      : sqlite_err(s, rc, "message_get");
-    if (rc == SQLITE_ROW) {
-        memset(m, 0, sizeof *m);
-        m->id = sqlite3_column_int64(st, 0);
-        m->conversation_id = sqlite3_column_int64(st, 1);
-        const char **texts[] = {&m->direction,      &m->author,   &m->mid,        &m->text,
-                                &m->attachments,    &m->reply_to, &m->meta,       &m->status,
-                                &m->messaging_type, &m->tag,      &m->correlation};
-        for (int i = 0; i < (int)(sizeof texts / sizeof texts[0]); i++)
-            *texts[i] = sqlite_col_text(a, st, i + 2);
-        m->meta_ts = sqlite3_column_int64(st, 13);
-        m->created_at = sqlite3_column_int64(st, 14);
-    }
+    if (rc == SQLITE_ROW)
+        sqlite_read_message(a, st, m);
     sqlite3_finalize(st);
     return e;
 }

@@ -295,6 +295,13 @@ static const char m8_handoff[] =
     "  WHERE assigned_operator_id IS NOT NULL;"
     "CREATE INDEX sessions_operator ON sessions(operator_id, last_seen_at);";
 
+/* The agent (issue 6): each scored customer message's sentiment (-1..1, NULL when not
+ * scored), for the dashboard's trend and the agent's recent average; token usage is read per
+ * conversation. */
+static const char m10_agent[] =
+    "ALTER TABLE messages ADD COLUMN sentiment REAL;"
+    "CREATE INDEX llm_usage_conversation ON llm_usage(conversation_id, created_at);";
+
 const struct sqlite_migration sqlite_migrations[] = {
     {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},
     {2, "operators, posts, media, knowledge base, settings, bus", m2_people_content},
@@ -304,6 +311,7 @@ const struct sqlite_migration sqlite_migrations[] = {
     {6, "knowledge base: stemmed FTS kept in step by triggers, embedding model", m6_kb_index},
     {7, "conversations: send correlation, standby, read state", m7_conversations},
     {8, "conversations: handoff cause, hand-back time, operator load", m8_handoff},
+    {10, "agent: message sentiment, token usage by conversation", m10_agent},
     {11, "dashboard: the live-event bus written by triggers, sign-in throttling", m11_dashboard},
 };
 

@@ -298,10 +298,15 @@ enum err store_kb_docs_list(struct store *s, struct arena *a, const char *prefix
     return s->ops->kb_docs_list(s, a, prefix, out, n);
 }
 
-enum err store_kb_search(struct store *s, struct arena *a, const char *match, size_t max,
-                         struct store_kb_hit *out, size_t *n)
+enum err store_kb_search(struct store *s, struct arena *a, const char *match,
+                         const char *rank_match, size_t max, struct store_kb_hit *out, size_t *n)
 {
-    return s->ops->kb_search(s, a, match, max, out, n);
+    return s->ops->kb_search(s, a, match, rank_match, max, out, n);
+}
+
+enum err store_kb_doc_freq(struct store *s, const char *phrase, int64_t cap, int64_t *n)
+{
+    return s->ops->kb_doc_freq(s, phrase, cap, n);
 }
 
 enum err store_kb_chunks_get(struct store *s, struct arena *a, const int64_t *ids, size_t n_ids,
@@ -569,4 +574,28 @@ enum err store_message_set_operator(struct store *s, int64_t message_id, int64_t
 enum err store_account_delete(struct store *s, int64_t id)
 {
     return s->ops->dash->account_delete(s, id);
+}
+
+enum err store_messages_before(struct store *s, struct arena *a, int64_t conversation_id,
+                               int64_t before_id, size_t max, struct store_message **out, size_t *n)
+{
+    return s->ops->agent->messages_before(s, a, conversation_id, before_id, max, out, n);
+}
+
+enum err store_agent_facts(struct store *s, struct arena *a, int64_t conversation_id,
+                           struct store_agent_facts *out)
+{
+    return s->ops->agent->agent_facts(s, a, conversation_id, out);
+}
+
+enum err store_message_set_sentiment(struct store *s, int64_t message_id, double score)
+{
+    return s->ops->agent->message_set_sentiment(s, message_id, score);
+}
+
+enum err store_llm_usage_add(struct store *s, int64_t conversation_id, const char *model,
+                             int64_t prompt_tokens, int64_t completion_tokens, int64_t now_ms)
+{
+    return s->ops->agent->llm_usage_add(s, conversation_id, model, prompt_tokens, completion_tokens,
+                                        now_ms);
 }

@@ -497,8 +497,8 @@ struct store_message {
     int64_t meta_ts, created_at;
     int64_t operator_id;       /* store_messages_page() only: who wrote a human reply; 0 */
     const char *error_message; /* store_messages_page() only: why a send failed; NULL */
-    bool has_sentiment;        /* store_messages_page() only: the agent scored it ... */
-    double sentiment;          /* ... from -1 (upset) to 1 (happy) */
+    bool has_sentiment; /* a customer message the agent scored (store_message_set_sentiment) */
+    double sentiment;   /* -1 (upset) .. 1 (pleased); 0 when !has_sentiment */
 };
 /* The oldest max messages of a conversation after after_id, in id order; array in the arena. */
 MUST_USE enum err store_messages_list(struct store *s, struct arena *a, int64_t conversation_id,
@@ -603,10 +603,16 @@ MUST_USE enum err store_kb_doc_delete(struct store *s, const char *path);
 MUST_USE enum err store_kb_docs_list(struct store *s, struct arena *a, const char *prefix,
                                      struct store_kb_doc **out, size_t *n);
 /* The best max chunks for an FTS5 MATCH expression over heading (weight 2) and text (weight
- * 1), best first. The caller builds match from user text safely (kb_query_terms()); FTS5
- * syntax errors are ERR_INVALID. */
-MUST_USE enum err store_kb_search(struct store *s, struct arena *a, const char *match, size_t max,
-                                  struct store_kb_hit *out, size_t *n);
+ * 1), best first, ranked by rank_match (NULL: match), while each hit's matched bits are for
+ * match: a caller that ranks by a query's selective terms still learns which of all its terms
+ * a hit holds. The caller builds both from user text safely (kb_query_terms()); FTS5 syntax
+ * errors are ERR_INVALID. */
+MUST_USE enum err store_kb_search(struct store *s, struct arena *a, const char *match,
+                                  const char *rank_match, size_t max, struct store_kb_hit *out,
+                                  size_t *n);
+/* How many chunks the MATCH expression phrase matches, counting no further than cap (a
+ * posting-list walk, no ranking); phrase NULL: how many chunks there are. */
+MUST_USE enum err store_kb_doc_freq(struct store *s, const char *phrase, int64_t cap, int64_t *n);
 /* The chunks with these ids, in any order; unknown ids are left out. */
 MUST_USE enum err store_kb_chunks_get(struct store *s, struct arena *a, const int64_t *ids,
                                       size_t n_ids, struct store_kb_hit *out, size_t *n);
@@ -713,5 +719,27 @@ MUST_USE enum err store_message_set_operator(struct store *s, int64_t message_id
                                              int64_t operator_id);
 /* Removes an account and, by cascade, its contacts, conversations and messages. ERR_NOT_FOUND. */
 MUST_USE enum err store_account_delete(struct store *s, int64_t id);
+
+/* ---- the agent's context and records (sqlite_agent.c; agent/ and inbox/turn.c own the rules) */
+
+/* The newest max messages of a conversation before before_id, oldest first, without deleted
+ * messages and our failed sends (the customer never saw them). Array in the arena. */
+MUST_USE enum err store_messages_before(struct store *s, struct arena *a, int64_t conversation_id,
+                                        int64_t before_id, size_t max, struct store_message **out,
+                                        size_t *n);
+
+struct store_agent_facts {
+    int64_t ai_disclosed_at; /* 0: the AI has not said it is an AI (yet, or since a hand back) */
+    int64_t last_ai_at;      /* the AI's newest message that was not a failed send; 0: none */
+    const char *referral;    /* the newest customer message's meta.referral (JSON); NULL none */
+};
+MUST_USE enum err store_agent_facts(struct store *s, struct arena *a, int64_t conversation_id,
+                                    struct store_agent_facts *out);
+/* Records the agent's score of one customer message. */
+MUST_USE enum err store_message_set_sentiment(struct store *s, int64_t message_id, double score);
+/* One row of llm_usage: the tokens one turn of a conversation spent. */
+MUST_USE enum err store_llm_usage_add(struct store *s, int64_t conversation_id, const char *model,
+                                      int64_t prompt_tokens, int64_t completion_tokens,
+                                      int64_t now_ms);
 
 #endif

@@ -87,6 +87,18 @@ struct store_handoff_ops {
                                      int64_t *operator_id);
 };
 
+/* The agent's context and records (sqlite_agent.c). */
+struct store_agent_ops {
+    enum err (*messages_before)(struct store *s, struct arena *a, int64_t conversation_id,
+                                int64_t before_id, size_t max, struct store_message **out,
+                                size_t *n);
+    enum err (*agent_facts)(struct store *s, struct arena *a, int64_t conversation_id,
+                            struct store_agent_facts *out);
+    enum err (*message_set_sentiment)(struct store *s, int64_t message_id, double score);
+    enum err (*llm_usage_add)(struct store *s, int64_t conversation_id, const char *model,
+                              int64_t prompt_tokens, int64_t completion_tokens, int64_t now_ms);
+};
+
 struct store_ops {
     void (*free)(struct store *s);
     enum err (*exec)(struct store *s, const char *sql); /* savepoints */
@@ -178,8 +190,9 @@ struct store_ops {
     enum err (*kb_doc_delete)(struct store *s, const char *path);
     enum err (*kb_docs_list)(struct store *s, struct arena *a, const char *prefix,
                              struct store_kb_doc **out, size_t *n);
-    enum err (*kb_search)(struct store *s, struct arena *a, const char *match, size_t max,
-                          struct store_kb_hit *out, size_t *n);
+    enum err (*kb_search)(struct store *s, struct arena *a, const char *match,
+                          const char *rank_match, size_t max, struct store_kb_hit *out, size_t *n);
+    enum err (*kb_doc_freq)(struct store *s, const char *phrase, int64_t cap, int64_t *n);
     enum err (*kb_chunks_get)(struct store *s, struct arena *a, const int64_t *ids, size_t n_ids,
                               struct store_kb_hit *out, size_t *n);
     enum err (*kb_vectors)(struct store *s, const char *model, store_kb_vec_fn *fn, void *ctx);
@@ -188,6 +201,7 @@ struct store_ops {
     const struct store_outbox_ops *outbox;
     const struct store_dash_ops *dash;
     const struct store_handoff_ops *handoff;
+    const struct store_agent_ops *agent;
 };
 
 struct store {

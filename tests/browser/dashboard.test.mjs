@@ -178,7 +178,7 @@ test('take over and reply inside 24 h: RESPONSE', async () => {
   await openConversation(/Canada/);
   const log = page.getByRole('log', { name: 'Messages' });
   await log.getByText('Do you ship to Canada?').waitFor();
-  await log.getByText(/automated assistant/).waitFor(); // the AI's answer, live
+  await log.getByText(/AI assistant/).waitFor(); // the AI's answer, live
   await page.getByRole('button', { name: 'Take over' }).click();
   await page.getByRole('button', { name: 'Hand back' }).waitFor();
   await page.getByRole('textbox', { name: 'Reply' }).fill('Yes, we ship to Canada in 5 to 8 days.');

@@ -57,7 +57,7 @@ class DemoTests(unittest.TestCase):
         self.assertIn("Hi! Do you ship to Canada? \U0001F4E6", text)
         self.assertRegex(text, r"page\s+messaging\s+message")
         # ...and answered: from the knowledge base, or handed to a person.
-        self.assertRegex(text, r"customer 0 <- I'm Switchboard's automated assistant for "
+        self.assertRegex(text, r"customer 0 <- I'm the AI assistant for "
                                r"Northwind Coffee\..*Canada")
         self.assertEqual(text.count("(no answer yet)"), 0, text)
         self.assertRegex(text, r"wrong secret\s+-> HTTP 403")

@@ -88,7 +88,7 @@ class TestReplies(EmulatorTestCase):
         self.assertEqual(len(got), 1, got)
         text = got[0]["text"]
         self.assertIn("Canada", text)
-        self.assertTrue(text.startswith("I'm Switchboard's automated assistant for Northwind"))
+        self.assertTrue(text.startswith("I'm the AI assistant for Northwind Coffee."), text)
         self.assertEqual(got[0]["messaging_type"], "RESPONSE")
         self.assertIsNone(got[0]["tag"])
         self.assertEqual(self.server.wait_scalar(
@@ -103,7 +103,7 @@ class TestReplies(EmulatorTestCase):
         said = self.customer_says("how much is shipping to canada?")
         got = self.wait_replies(said["thread"], 2)
         self.assertEqual(len(got), 2, got)
-        self.assertNotIn("automated assistant", got[1]["text"])
+        self.assertNotIn("AI assistant", got[1]["text"])
         self.stop_and_check(self.server)
 
     def test_a_burst_is_one_turn(self):
@@ -121,8 +121,8 @@ class TestReplies(EmulatorTestCase):
         thread = self.customer_says("can I talk to a human")["thread"]
         got = self.wait_replies(thread, 1)
         self.assertEqual(len(got), 1, got)
-        self.assertIn("I'll pass this to a member of the team", got[0]["text"])
-        self.assertEqual(self.mode(), ("human", "the customer asked for a person"))
+        self.assertIn("I'm passing this to a member of our team", got[0]["text"])
+        self.assertEqual(self.mode(), ("human", 'the customer asked for a person ("human")'))
         self.customer_says("do you ship to canada?")
         time.sleep(1.0)
         self.assertEqual(len(self.replies(thread)), 1)  # a person answers now, not the AI
@@ -170,4 +170,22 @@ class TestReplies(EmulatorTestCase):
         self.assertEqual(self.server.scalar(
             "SELECT count(*) FROM messages WHERE direction = 'out'"), 1)
         self.assertEqual(len(self.replies(said["thread"])), 1)
+        self.stop_and_check(self.server)
+
+    def test_a_long_burst_is_answered_once_for_its_end(self):
+        psid = self.customers[1]["psid"][PAGE_ID]
+        said = self.customer_says("hi", customer=1)  # opens Meta's window; small talk answered
+        self.assertEqual(len(self.wait_replies(said["thread"], 1)), 1)
+        ts = int(time.time() * 1000)
+        texts = ["and another thing %d" % i for i in range(59)] + ["do you ship to canada?"]
+        body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": ts, "messaging": [
+            {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts + i,
+             "message": {"mid": "m_burst_%d" % i, "text": t}} for i, t in enumerate(texts)]}]})
+        self.assertEqual(self.server.post_webhook(body.encode()).status, 200)
+        got = self.wait_replies(said["thread"], 2)
+        time.sleep(1.0)  # another turn would answer by now
+        got = self.replies(said["thread"])
+        # 60 messages, more than one turn reads: answered once (here by a person: 59 of them are
+        # noise), not taken for answered because the turn read the burst's start
+        self.assertEqual(len(got), 2, got)
         self.stop_and_check(self.server)

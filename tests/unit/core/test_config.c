@@ -41,6 +41,7 @@ static void unset_all(void)
                                        "SB_QUEUE_MAX_ATTEMPTS",
                                        "SB_SHUTDOWN_GRACE_MS",
                                        "SB_TURN_BURST_MS",
+                                       "SB_LLM_TIMEOUT_MS",
                                        "SB_WS_PING_MS",
                                        "SB_WS_MAX_QUEUE_BYTES",
                                        "SB_BUS_POLL_MS"};
@@ -77,6 +78,7 @@ static void test_defaults(void **state)
     assert_string_equal(c.business_name, "our business");
     assert_string_equal(c.llm_url, "");
     assert_int_equal(c.webhook_max_bytes, 1048576);
+    assert_int_equal(c.llm_timeout_ms, 30000);
     config_release(&c);
 }
 
@@ -128,6 +130,8 @@ static void test_bad_values(void **state)
         {"SB_KB_DIR=/nonexistent/kb", "SB_KB_DIR"},
         {"SB_TOOLS_FILE=/nonexistent/tools.json", "SB_TOOLS_FILE"},
         {"SB_BUSINESS_NAME=", "SB_BUSINESS_NAME"},
+        {"SB_LLM_TIMEOUT_MS=999", "SB_LLM_TIMEOUT_MS"},
+        {"SB_LLM_TIMEOUT_MS=soon", "SB_LLM_TIMEOUT_MS"},
         {"SB_DATA_DIR=", "SB_DATA_DIR"},
         {"SB_LISTENN=127.0.0.1:1", "SB_LISTENN"},
         {"just some words", "KEY=value"},

@@ -598,13 +598,55 @@ static void test_embeddings(void **state)
     world_free(w);
 }
 
+/* A knowledge base past KB_PRUNE_MIN_CHUNKS (2000 chunks): a query's very common words do not
+ * rank (the chunk with the rare word wins even where the common word is everywhere), yet they
+ * still count for coverage; chunks holding every selective word come first, and when there are
+ * not enough of them the others follow. */
+static void test_large_kb_ranks_by_selective_words(void **state)
+{
+    (void)state;
+    struct world *w = world_new(&(struct kb_opts){0});
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/large", w->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    for (int f = 0; f < 50; f++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s/doc%02d.md", dir, f);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        for (int s = 0; s < 45; s++) {
+            int id = f * 45 + s;
+            /* "coffee" in every chunk; "zanzibar" in one; "grinder" in one of ten */
+            fprintf(fp, "## Section %d\n\nOur coffee number %d %s%s is sold here every day.\n\n",
+                    id, id, id == 1233 ? "zanzibar " : "", id % 10 == 3 ? "grinder" : "mug");
+        }
+        fclose(fp);
+    }
+    add(w, dir, ERR_OK);
+    struct kb_results r = search(w, "zanzibar coffee", 3);
+    assert_true(r.n >= 1);
+    assert_non_null(strstr(r.hits[0].text, "zanzibar"));
+    assert_float_equal(r.hits[0].coverage, 1.0, 1e-9); /* "coffee" still counted */
+    r = search(w, "zanzibar grinder coffee", 3);       /* one chunk holds both selective words */
+    assert_int_equal(r.n, 3);                          /* and the OR fills up the rest */
+    assert_non_null(strstr(r.hits[0].text, "zanzibar grinder"));
+    assert_float_equal(r.hits[0].coverage, 1.0, 1e-9);
+    assert_non_null(strstr(r.hits[1].text, "grinder"));
+    r = search(w, "coffee", 3); /* only a common word: it still ranks */
+    assert_int_equal(r.n, 3);
+    world_free(w);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_questions),   cmocka_unit_test(test_fts_syntax),
-        cmocka_unit_test(test_query_terms), cmocka_unit_test(test_reindex),
+        cmocka_unit_test(test_questions),
+        cmocka_unit_test(test_fts_syntax),
+        cmocka_unit_test(test_query_terms),
+        cmocka_unit_test(test_reindex),
         cmocka_unit_test(test_embeddings),
+        cmocka_unit_test(test_large_kb_ranks_by_selective_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
