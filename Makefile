@@ -15,10 +15,8 @@ FUZZ_SECONDS ?= 20
 PKGS    := libmicrohttpd jansson openssl sqlite3 libcurl libsodium
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wimplicit-fallthrough -Wundef -Wcast-qual -Wwrite-strings
-# -Werror in CI and in every test build; release builds on a developer machine only warn.
-ifeq ($(CI),true)
+# Warnings are errors in every build, so a warning that would fail CI fails here first.
 WERROR  := -Werror
-endif
 PKG_INC  = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags-only-I $(PKGS) 2>/dev/null))
 # Debian's libwslay-dev ships no pkg-config file: linked by name.
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lpthread -lm

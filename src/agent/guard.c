@@ -329,7 +329,7 @@ static size_t numbers(const char *text, struct number *out, size_t max)
             i++;
             continue;
         }
-        double v;
+        double v = 0;
         size_t len = read_number(text + i, &v);
         size_t back = i;
         while (back > 0 && text[back - 1] == ' ' && i - back < 1)
