@@ -135,12 +135,17 @@ export function mount(root, ctx) {
     loadingOlder = true;
     older.hidden = false;
     try {
-      const p = await api('GET', `/api/conversations/${ctx.id}/messages?limit=40&before=${encodeURIComponent(before)}`);
-      if (!alive) return;
-      const height = log.scrollHeight, top = log.scrollTop;
-      p.messages.forEach(place);
-      before = p.before;
-      log.scrollTop = top + (log.scrollHeight - height); // the same messages stay in view
+      // A page can hold nothing new (its messages came live meanwhile): then the view does
+      // not move, no scroll event follows, and the next page is read now instead.
+      let added = 0;
+      while (before && !added) {
+        const p = await api('GET', `/api/conversations/${ctx.id}/messages?limit=40&before=${encodeURIComponent(before)}`);
+        if (!alive) return;
+        const height = log.scrollHeight, top = log.scrollTop;
+        added = p.messages.filter((m) => !place(m)).length;
+        before = p.before;
+        log.scrollTop = top + (log.scrollHeight - height); // the same messages stay in view
+      }
       renderTrend();
     } catch (e) {
       toast(e.message, 'error');
