@@ -63,6 +63,9 @@ static CURL *prepare(const struct http_client_req *req, struct curl_slist **hl, 
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    /* Offer and decode every coding libcurl knows (gzip, deflate, ...): a server may encode
+     * an answer even unasked (RFC 9110 12.5.3). max_resp caps the decoded bytes. */
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     if (req->body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
