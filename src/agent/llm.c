@@ -5,9 +5,9 @@
  * the retry policy (a failed connection or timeout, 429 and 5xx are tried again, at most
  * AGENT_LLM_ATTEMPTS times in all, after 250 ms then 1 s with jitter, or after Retry-After /
  * retry-after-ms when the server says so and it is at most AGENT_LLM_MAX_WAIT_MS; any other
- * 4xx never is, nor a 429 that says the quota is used up), and the parsers of the answer and of the error body.
- * The answer is read the way OpenAI documents it, tolerating what llama.cpp's server, Ollama
- * and vLLM do differently: content null (or missing) beside tool_calls, content as an array
+ * 4xx never is, nor a 429 that says the quota is used up), and the parsers of the answer and of the
+ * error body. The answer is read the way OpenAI documents it, tolerating what llama.cpp's server,
+ * Ollama and vLLM do differently: content null (or missing) beside tool_calls, content as an array
  * of text parts, arguments as a JSON string or as an object, a tool call without an id, the
  * legacy function_call, no usage, any finish_reason. Error bodies: {"error":{"message","type",
  * "code","param"}} (OpenAI, llama.cpp), {"error":"text"} (Ollama) and {"object":"error",

@@ -161,7 +161,8 @@ static void keep_pair(void *ctx, const char *k, const char *v)
             return;
     if (!*k || ++p->n > META_PAGING_MAX_PARAMS)
         return;
-    p->out = arena_printf(p->a, "%s%s%s=%s", p->out, *p->out ? "&" : "", enc(p->a, k), enc(p->a, v));
+    p->out =
+        arena_printf(p->a, "%s%s%s=%s", p->out, *p->out ? "&" : "", enc(p->a, k), enc(p->a, v));
 }
 
 enum err meta_paging_next_query(struct arena *a, const json_t *body, char **query)

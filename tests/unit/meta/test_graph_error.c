@@ -741,7 +741,8 @@ static void test_paging_next_query(void **state)
         {"{\"paging\":{\"next\":\"https://g/v24.0/me/accounts?offset=4&method=delete&"
          "appsecret_time=1#frag\"}}",
          ERR_OK, "offset=4"},
-        {"{\"paging\":{\"next\":\"https://g/v24.0/me/accounts?until=1700000000&__paging_token=x+y\"}}",
+        {"{\"paging\":{\"next\":\"https://g/v24.0/me/"
+         "accounts?until=1700000000&__paging_token=x+y\"}}",
          ERR_OK, "until=1700000000&__paging_token=x%20y"},
         {"{\"data\":[],\"paging\":{\"cursors\":{\"after\":\"c\"}}}", ERR_NOT_FOUND, NULL},
         {"{\"data\":[]}", ERR_NOT_FOUND, NULL},
@@ -754,7 +755,8 @@ static void test_paging_next_query(void **state)
         arena_init(&a);
         json_t *body = json_loads(cases[i].body, 0, NULL);
         assert_non_null(body);
-        char *q = (char *)"unset";
+        static char unset[] = "unset";
+        char *q = unset;
         enum err rc = meta_paging_next_query(&a, body, &q);
         if (rc != cases[i].rc)
             fail_msg("case %zu: rc %d, want %d", i, rc, cases[i].rc);
