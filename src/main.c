@@ -2,6 +2,7 @@
  * main.c - the switchboard command: parse the command line, load the configuration,
  * run one command. Exit codes: 0 success, 1 runtime failure, 2 usage error.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,8 @@ struct cmd {
     const char *name;
     int (*run)(struct config *cfg, int argc, const char **argv);
     const char *usage;
+    bool is_server; /* runs until stopped and logs at info; one-shot commands log nothing
+                       unless SB_LOG_LEVEL asks, so a failure is one line on stderr */
 };
 
 static int usage_error(const char *what, const char *arg)
@@ -125,25 +128,27 @@ static int cmd_pending(struct config *cfg, int argc, const char **argv)
 static int cmd_help(struct config *cfg, int argc, const char **argv);
 
 static const struct cmd commands[] = {
-    {"serve", cmd_serve, "serve [--role ingest|worker|gateway|scheduler]"},
-    {"migrate", cmd_migrate, "migrate"},
-    {"demo", cmd_demo, "demo"},
+    {"serve", cmd_serve, "serve [--role ingest|worker|gateway|scheduler]", true},
+    {"migrate", cmd_migrate, "migrate", false},
+    {"demo", cmd_demo, "demo", true},
     {"emulator", cmd_emulator,
      "emulator [--listen HOST:PORT] [--app-id ID] [--app-secret S] [--webhook URL] ... "
-     "(the local Meta, see docs/emulator.md)"},
+     "(the local Meta, see docs/emulator.md)",
+     true},
     {"accounts", cmd_accounts,
-     "accounts connect --user-token TOKEN|- (- reads it from stdin) | accounts list [--json]"},
-    {"keys", cmd_keys, "keys rotate (a new master key; every stored token re-encrypted)"},
+     "accounts connect --user-token TOKEN|- (- reads it from stdin) | accounts list [--json]",
+     false},
+    {"keys", cmd_keys, "keys rotate (a new master key; every stored token re-encrypted)", false},
     {"conversations", cmd_conversations,
-     "conversations list [--mode ai|human|paused|closed] [--json]"},
-    {"posts", cmd_pending, "posts list [--json] | posts show ID"},
-    {"kb", cmd_kb, "kb add PATH... | kb list | kb search QUERY"},
+     "conversations list [--mode ai|human|paused|closed] [--json]", false},
+    {"posts", cmd_pending, "posts list [--json] | posts show ID", false},
+    {"kb", cmd_kb, "kb add PATH... | kb list | kb search QUERY", false},
     {"publish", cmd_pending,
-     "publish --account ID --image PATH|URL --caption TEXT [--fit pad|crop] [--at ISO8601]"},
-    {"user", cmd_user, "user add --email E [--role admin|agent] (password on stdin)"},
+     "publish --account ID --image PATH|URL --caption TEXT [--fit pad|crop] [--at ISO8601]", false},
+    {"user", cmd_user, "user add --email E [--role admin|agent] (password on stdin)", false},
     {"privacy", cmd_privacy,
-     "privacy delete --user ID [--no-wait] | privacy export --user ID (one person's data)"},
-    {"help", cmd_help, "help"},
+     "privacy delete --user ID [--no-wait] | privacy export --user ID (one person's data)", false},
+    {"help", cmd_help, "help", false},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -200,8 +205,9 @@ int main(int argc, char **argv)
         config_release(&cfg);
         return EXIT_USAGE;
     }
-    enum log_level level = LOG_INFO;
-    err_ignore(log_parse_level(cfg.log_level, &level)); /* validated by config */
+    enum log_level level = cmd->is_server ? LOG_INFO : LOG_FATAL;
+    if (*cfg.log_level)
+        err_ignore(log_parse_level(cfg.log_level, &level)); /* validated by config */
     log_set_level(level);
     int code = cmd->run(&cfg, n_rest - 1, rest + 1);
     config_release(&cfg);

@@ -5,9 +5,9 @@
  * the retry policy (a failed connection or timeout, 429 and 5xx are tried again, at most
  * AGENT_LLM_ATTEMPTS times in all, after 250 ms then 1 s with jitter, or after Retry-After /
  * retry-after-ms when the server says so and it is at most AGENT_LLM_MAX_WAIT_MS; any other
- * 4xx never is), and the parsers of the answer and of the error body.
- * The answer is read the way OpenAI documents it, tolerating what llama.cpp's server, Ollama
- * and vLLM do differently: content null (or missing) beside tool_calls, content as an array
+ * 4xx never is, nor a 429 that says the quota is used up), and the parsers of the answer and of the
+ * error body. The answer is read the way OpenAI documents it, tolerating what llama.cpp's server,
+ * Ollama and vLLM do differently: content null (or missing) beside tool_calls, content as an array
  * of text parts, arguments as a JSON string or as an object, a tool call without an id, the
  * legacy function_call, no usage, any finish_reason. Error bodies: {"error":{"message","type",
  * "code","param"}} (OpenAI, llama.cpp), {"error":"text"} (Ollama) and {"object":"error",
@@ -243,6 +243,16 @@ static long retry_after_ms(const struct http_client_resp *r)
     return -1;
 }
 
+/* A 429 that is not a rate limit: OpenAI's "You exceeded your current quota" (type and code
+ * insufficient_quota) lasts until someone pays, so trying again only adds load. */
+static bool is_out_of_quota(const struct http_client_resp *r)
+{
+    struct agent_llm_error e;
+    if (agent_llm_parse_error(r->body ? r->body : "", r->len, &e) != ERR_OK)
+        return false;
+    return strcmp(e.type, "insufficient_quota") == 0 || strcmp(e.code, "insufficient_quota") == 0;
+}
+
 static long backoff_ms(int attempt)
 {
     unsigned char r;
@@ -299,7 +309,8 @@ static void one_attempt(const struct agent_llm *l, struct arena *a, const char *
             log_warn("llm.bad_answer", LOG_STR("why", why), LOG_INT("bytes", (long long)r.len));
     } else {
         long ra = retry_after_ms(&r);
-        at->rc = r.status >= 500 || r.status == 429 ? ERR_UPSTREAM : ERR_INVALID;
+        bool is_busy = r.status >= 500 || (r.status == 429 && !is_out_of_quota(&r));
+        at->rc = is_busy ? ERR_UPSTREAM : ERR_INVALID;
         at->is_retryable = at->rc == ERR_UPSTREAM && ra <= AGENT_LLM_MAX_WAIT_MS;
         at->wait_ms = ra >= 0 ? ra : backoff_ms(attempt);
         log_failure(&r, attempt, at->is_retryable && attempt < AGENT_LLM_ATTEMPTS);

@@ -28,7 +28,7 @@
 #define TOOLS_MAX           32
 #define TOOL_HEADERS_MAX    16
 #define TOOL_RESULT_MAX     8192
-#define TOOL_RESP_MAX       ((size_t)1 << 20)
+#define TOOL_RESP_MAX       (TOOL_RESULT_MAX + 8) /* read: the result and a cut character */
 #define TOOL_TIMEOUT_DEF_MS 5000
 #define TOOL_TIMEOUT_MAX_MS 60000
 
@@ -416,9 +416,18 @@ const char *agent_tool_run(struct arena *a, const struct agent_tool *t, const ch
         headers[nh++] = "Content-Type: application/json";
     for (size_t i = 0; i < t->n_headers; i++)
         headers[nh++] = t->headers[i];
+    headers[nh] = NULL;
+    /* Only the first 8 KiB reach the model, so no more is read, however long the answer. */
+    const struct http_client_req hr = {.method = t->is_post ? "POST" : "GET",
+                                       .url = req.url,
+                                       .headers = headers,
+                                       .body = req.body,
+                                       .len = req.body ? strlen(req.body) : 0,
+                                       .timeout_ms = t->timeout_ms,
+                                       .max_resp = TOOL_RESP_MAX,
+                                       .may_truncate = true};
     struct http_client_resp r;
-    enum err rc = http_client_do(t->is_post ? "POST" : "GET", req.url, headers, req.body,
-                                 req.body ? strlen(req.body) : 0, t->timeout_ms, TOOL_RESP_MAX, &r);
+    enum err rc = http_client_do_ex(&hr, &r);
     if (rc != ERR_OK) {
         *failed = true;
         log_warn("tool.failed", LOG_STR("tool", t->name), LOG_ERR(rc));

@@ -60,7 +60,7 @@ static const struct key keys[] = {
     {"SB_BUSINESS_NAME", S(business_name), false, "our business", V_NONEMPTY, 0, 0},
     {"SB_KB_DIR", S(kb_dir), false, NULL, V_DIR_OPT, 0, 0},
     {"SB_TOOLS_FILE", S(tools_file), false, NULL, V_FILE_OPT, 0, 0},
-    {"SB_LOG_LEVEL", S(log_level), false, "info", V_ANY, 0, 0},
+    {"SB_LOG_LEVEL", S(log_level), false, NULL, V_ANY, 0, 0}, /* empty: the command's own */
     {"SB_DB_SYNC", S(db_sync), false, "normal", V_ANY, 0, 0},
     {"SB_WEBHOOK_MAX_BYTES", I(webhook_max_bytes), false, "1048576", V_INT, 1024, 64 << 20},
     {"SB_HTTP_THREADS", I(http_threads), false, "0", V_INT, 0, 64},
@@ -374,7 +374,7 @@ static enum err check_specific(struct config *cfg, struct config_error *err)
             n != 32)
             return errf(err, "SB_MASTER_KEY must be the base64 of exactly 32 bytes");
     }
-    if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
+    if (*cfg->log_level && strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
         return errf(err, "SB_LOG_LEVEL must be debug, info, warn or error, got '%.40s'",
                     cfg->log_level);

@@ -16,10 +16,21 @@ void http_client_global_init(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+struct sink {
+    struct buf b;
+    bool may_truncate, is_truncated;
+};
+
 static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 {
-    struct buf *b = ctx;
-    return buf_append(b, p, size * n) == ERR_OK ? size * n : 0; /* 0 aborts: over the cap */
+    struct sink *k = ctx;
+    if (buf_append(&k->b, p, size * n) == ERR_OK)
+        return size * n;
+    if (k->may_truncate && !k->is_truncated) { /* keep what fits, then stop reading */
+        err_ignore(buf_append(&k->b, p, k->b.cap - k->b.len));
+        k->is_truncated = true;
+    }
+    return 0; /* aborts the transfer: over the cap */
 }
 
 enum err http_client_do(const char *method, const char *url, const char *const *headers,
@@ -49,7 +60,7 @@ static void take_headers(CURL *c, const char *const *want, struct http_client_re
     }
 }
 
-static CURL *prepare(const struct http_client_req *req, struct curl_slist **hl, struct buf *b)
+static CURL *prepare(const struct http_client_req *req, struct curl_slist **hl, struct sink *k)
 {
     CURL *c = curl_easy_init();
     if (!c)
@@ -62,7 +73,10 @@ static CURL *prepare(const struct http_client_req *req, struct curl_slist **hl, 
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, k);
+    /* Offer and decode every coding libcurl knows (gzip, deflate, ...): a server may encode
+     * an answer even unasked (RFC 9110 12.5.3). max_resp caps the decoded bytes. */
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     if (req->body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
@@ -74,11 +88,11 @@ enum err http_client_do_ex(const struct http_client_req *req, struct http_client
 {
     memset(resp, 0, sizeof *resp);
     struct curl_slist *hl = NULL;
-    struct buf b;
-    buf_init(&b, req->max_resp);
-    CURL *c = prepare(req, &hl, &b);
+    struct sink k = {.may_truncate = req->may_truncate};
+    buf_init(&k.b, req->max_resp);
+    CURL *c = prepare(req, &hl, &k);
     if (!c) {
-        buf_release(&b);
+        buf_release(&k.b);
         return ERR_INTERNAL;
     }
     CURLcode cc = curl_easy_perform(c);
@@ -87,7 +101,9 @@ enum err http_client_do_ex(const struct http_client_req *req, struct http_client
     curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
     resp->was_sent = sent > 0;
     enum err rc = ERR_OK;
-    if (cc == CURLE_WRITE_ERROR)
+    if (cc == CURLE_WRITE_ERROR && k.is_truncated)
+        rc = ERR_OK; /* the first max_resp bytes, as asked */
+    else if (cc == CURLE_WRITE_ERROR)
         rc = ERR_TOO_LARGE;
     else if (cc != CURLE_OK)
         rc = ERR_UPSTREAM;
@@ -97,11 +113,12 @@ enum err http_client_do_ex(const struct http_client_req *req, struct http_client
     curl_easy_cleanup(c);
     if (rc != ERR_OK) {
         log_info("http.client_failed", LOG_STR("curl", curl_easy_strerror(cc)));
-        buf_release(&b);
+        buf_release(&k.b);
         return rc;
     }
     resp->status = (int)status;
-    resp->body = buf_detach(&b, &resp->len);
+    resp->is_truncated = k.is_truncated;
+    resp->body = buf_detach(&k.b, &resp->len);
     return ERR_OK;
 }
 

@@ -19,6 +19,7 @@ struct http_client_resp {
     char *body; /* NUL-terminated; free with free() (or http_client_resp_release()) */
     size_t len;
     bool was_sent; /* the request reached the server; also set when the call failed after that */
+    bool is_truncated; /* may_truncate: the body is the first max_resp bytes of a longer one */
     char *headers[HTTP_CLIENT_MAX_HEADERS]; /* http_client_do_ex(): values of the asked-for
                                                response headers, in the order asked; NULL when
                                                absent */
@@ -40,6 +41,8 @@ struct http_client_req {
     size_t len;
     long timeout_ms;
     size_t max_resp;
+    bool may_truncate; /* past max_resp: keep the first max_resp bytes and succeed (the rest is
+                          not read) instead of ERR_TOO_LARGE */
     const char *const *want_headers; /* NULL-terminated response header names (any case), at
                                         most HTTP_CLIENT_MAX_HEADERS; may be NULL */
 };

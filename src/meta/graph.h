@@ -179,6 +179,17 @@ MUST_USE enum err meta_exchange_long_lived(struct meta_graph *g, struct arena *a
  * rebuild the request with after=). *after is NULL when absent; borrowed from body. */
 void meta_parse_paging(const json_t *body, const char **after, bool *has_next);
 
+#define META_PAGING_NEXT_MAX   8192 /* a paging.next link longer than this is refused */
+#define META_PAGING_MAX_PARAMS 32   /* pairs a continuation may carry */
+
+/* What the next request of a listing carries, as form-encoded pairs in the arena: "after=C"
+ * from paging.cursors.after, else the query of paging.next (cursor-, offset- or time-based
+ * links) without access_token, appsecret_proof, appsecret_time and method. The link itself is
+ * never fetched: the caller sends the pairs to its own path under its own Graph URL.
+ * ERR_NOT_FOUND: no paging.next (the last page); ERR_INVALID: a next with neither a cursor
+ * nor a usable query, or one over META_PAGING_NEXT_MAX bytes. */
+MUST_USE enum err meta_paging_next_query(struct arena *a, const json_t *body, char **query);
+
 #define META_MAX_PAGES 50 /* a listing stops with ERR_TOO_LARGE past this many pages */
 
 /* ---- Pages and their Instagram accounts (section 4.2) ---- */
@@ -200,9 +211,9 @@ MUST_USE enum err meta_parse_accounts(struct arena *a, const json_t *body, struc
 typedef enum err meta_page_fn(void *ctx, const struct meta_page *p);
 
 /* Every Page the user token reaches, with its Page token and linked IG account, `limit` per
- * request (0: 100). Walks the cursors with after= until paging.next is absent; an empty page
- * with next goes on. ERR_TOO_LARGE past META_MAX_PAGES, ERR_UPSTREAM when next comes with no
- * new after cursor; Graph errors as meta_graph_call(). */
+ * request (0: 100). Follows meta_paging_next_query() until paging.next is absent; an empty page
+ * with next goes on. ERR_TOO_LARGE past META_MAX_PAGES, ERR_UPSTREAM when next comes with
+ * nothing to continue by or repeats the last request; Graph errors as meta_graph_call(). */
 MUST_USE enum err meta_list_pages(struct meta_graph *g, const char *user_token, int limit,
                                   meta_page_fn *fn, void *ctx, struct meta_graph_error *gerr);
 

@@ -5,8 +5,10 @@
  *
  * Each call is a thin wrapper: parameters in, meta_graph_call(), a pure parser out. The
  * parsers are public so every recorded Graph answer in the fixtures is a test of them.
- * Paging never follows paging.next (an absolute URL from the answer: section 7's SSRF note);
- * the request is rebuilt with after=<cursor> until next is absent.
+ * Paging never fetches paging.next (an absolute URL from the answer: section 7's SSRF note):
+ * the request is rebuilt under our own Graph URL with after=<cursor>, or, when the answer has
+ * no cursor, with the query of the next link (offset- or time-based paging), until next is
+ * absent.
  */
 #include "meta/graph.h"
 
@@ -142,6 +144,52 @@ void meta_parse_paging(const json_t *body, const char **after, bool *has_next)
     *has_next = next && *next;
 }
 
+struct pairs {
+    struct arena *a;
+    char *out;
+    size_t n;
+};
+
+/* One pair of a next link's query, unless it is a credential or overrides the method. */
+static void keep_pair(void *ctx, const char *k, const char *v)
+{
+    static const char *const dropped[] = {"access_token", "appsecret_proof", "appsecret_time",
+                                          "method", NULL};
+    struct pairs *p = ctx;
+    for (size_t i = 0; dropped[i]; i++)
+        if (strcmp(k, dropped[i]) == 0)
+            return;
+    if (!*k || ++p->n > META_PAGING_MAX_PARAMS)
+        return;
+    p->out =
+        arena_printf(p->a, "%s%s%s=%s", p->out, *p->out ? "&" : "", enc(p->a, k), enc(p->a, v));
+}
+
+enum err meta_paging_next_query(struct arena *a, const json_t *body, char **query)
+{
+    *query = NULL;
+    const char *after;
+    bool has_next;
+    meta_parse_paging(body, &after, &has_next);
+    if (!has_next)
+        return ERR_NOT_FOUND;
+    if (after && *after) {
+        *query = arena_printf(a, "after=%s", enc(a, after));
+        return ERR_OK;
+    }
+    const char *next = json_get_str(json_object_get(body, "paging"), "next");
+    const char *q = strchr(next, '?');
+    if (strlen(next) > META_PAGING_NEXT_MAX || !q)
+        return ERR_INVALID;
+    q++;
+    struct pairs p = {.a = a, .out = arena_strdup(a, "")};
+    http_form_each(a, q, strcspn(q, "#"), keep_pair, &p);
+    if (!*p.out || p.n > META_PAGING_MAX_PARAMS)
+        return ERR_INVALID;
+    *query = p.out;
+    return ERR_OK;
+}
+
 static void parse_page(const json_t *item, struct meta_page *p, struct arena *a)
 {
     p->name = json_get_str(item, "name");
@@ -183,19 +231,47 @@ struct walk {
     char limit[24];
     meta_page_fn *fn;
     void *ctx;
-    char *after; /* the cursor for the next request, NULL for the first; heap */
+    char *query; /* the next request's pairs (meta_paging_next_query()), NULL first; heap */
     bool is_done;
 };
 
-/* One request of the listing; updates w->after / w->is_done. */
+struct req_params {
+    struct meta_param p[META_PAGING_MAX_PARAMS + 2];
+    size_t n;
+    bool has_fields, has_limit;
+};
+
+static void add_param(void *ctx, const char *k, const char *v)
+{
+    struct req_params *rp = ctx;
+    if (rp->n < META_PAGING_MAX_PARAMS) {
+        rp->p[rp->n++] = (struct meta_param){k, v};
+        rp->has_fields |= strcmp(k, "fields") == 0;
+        rp->has_limit |= strcmp(k, "limit") == 0;
+    }
+}
+
+/* The continuation's pairs, with our fields and limit when it does not name them. */
+static void page_params(struct walk *w, struct arena *a, struct req_params *rp)
+{
+    memset(rp, 0, sizeof *rp);
+    if (w->query)
+        http_form_each(a, w->query, strlen(w->query), add_param, rp);
+    if (!rp->has_fields)
+        rp->p[rp->n++] = (struct meta_param){"fields", ACCOUNT_FIELDS};
+    if (!rp->has_limit)
+        rp->p[rp->n++] = (struct meta_param){"limit", w->limit};
+}
+
+/* One request of the listing; updates w->query / w->is_done. */
 static enum err walk_page(struct walk *w, struct arena *a, struct meta_graph_error *gerr)
 {
-    const struct meta_param p[] = {
-        {"fields", ACCOUNT_FIELDS}, {"limit", w->limit}, {"after", w->after}};
+    struct req_params rp;
+    page_params(w, a, &rp);
     const struct meta_graph_req req = {.method = "GET",
                                        .path = "/me/accounts",
-                                       .params = p,
-                                       .n_params = sizeof p / sizeof p[0],
+                                       .params = rp.p,
+                                       .n_params = rp.n,
                                        .access_token = w->user_token};
     struct meta_graph_resp resp;
     enum err rc = meta_graph_call(w->g, a, &req, &resp, gerr);
@@ -207,17 +283,18 @@ static enum err walk_page(struct walk *w, struct arena *a, struct meta_graph_err
         rc = w->fn(w->ctx, &pages[i]);
     if (rc != ERR_OK)
         return rc;
-    const char *after;
-    bool has_next;
-    meta_parse_paging(resp.json, &after, &has_next);
-    if (!has_next) {
+    char *query;
+    rc = meta_paging_next_query(a, resp.json, &query);
+    if (rc == ERR_NOT_FOUND) {
         w->is_done = true;
         return ERR_OK;
     }
-    if (!after || !*after || (w->after && !strcmp(after, w->after)))
-        return bad_answer(gerr, resp.http_status, "paging.next without a new after cursor");
-    free(w->after);
-    w->after = xstrdup(after);
+    if (rc != ERR_OK)
+        return bad_answer(gerr, resp.http_status, "paging.next without a cursor or a query");
+    if (w->query && !strcmp(query, w->query))
+        return bad_answer(gerr, resp.http_status, "paging.next repeats the last request");
+    free(w->query);
+    w->query = xstrdup(query);
     return ERR_OK;
 }
 
@@ -239,7 +316,7 @@ enum err meta_list_pages(struct meta_graph *g, const char *user_token, int limit
         rc = walk_page(&w, &a, gerr);
         arena_release(&a);
     }
-    free(w.after);
+    free(w.query);
     return rc;
 }
 

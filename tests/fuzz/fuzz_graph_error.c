@@ -29,6 +29,16 @@ static void require(bool cond, const char *what)
     }
 }
 
+/* Whether the form-encoded pairs q hold the key k. */
+static bool has_key(const char *q, const char *k)
+{
+    size_t n = strlen(k);
+    for (const char *p = q; p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
+        if (strncmp(p, k, n) == 0 && p[n] == '=')
+            return true;
+    return false;
+}
+
 static void touch(const char *s)
 {
     if (s)
@@ -116,6 +126,14 @@ static void check_typed(const uint8_t *data, size_t size)
     bool has_next;
     meta_parse_paging(root, &after, &has_next);
     touch(after);
+    char *next_query;
+    enum err nrc = meta_paging_next_query(&a, root, &next_query);
+    require(nrc == ERR_OK ? next_query && *next_query && has_next : !next_query,
+            "a continuation only with paging.next");
+    if (nrc == ERR_OK)
+        require(!has_key(next_query, "access_token") && !has_key(next_query, "appsecret_proof"),
+                "a continuation carries no credential");
+    touch(next_query);
     const char **fields;
     if (meta_parse_subscriptions(&a, root, NULL, &fields, &n) == ERR_OK) {
         for (size_t i = 0; i < n; i++)

@@ -102,7 +102,7 @@ class TestAccounts(EmulatorTestCase):
         return r.json()["access_token"]
 
     def assert_one_clear_line(self, err, *needles):
-        self.assertEqual(check_log_lines("\n".join(err.splitlines()[:-1]) + "\n"), [])
+        self.assertEqual(check_log_lines("".join(ln + "\n" for ln in err.splitlines()[:-1])), [])
         last = err.splitlines()[-1]
         self.assertTrue(last.startswith("switchboard accounts: "), last)
         for n in needles:

@@ -373,6 +373,18 @@ static void test_retries(void **state)
     assert_int_equal(d.action, AGENT_ANSWER);
     assert_int_equal(atomic_load(&r->l->n_requests), 2);
     rig_free(r);
+    /* a used-up quota is a 429 too, but waiting does not end it: asked once (OpenAI's body) */
+    r = rig_new(NULL, 5000);
+    say(r->l, 429,
+        "{\"error\":{\"message\":\"You exceeded your current quota, please check your plan and "
+        "billing details.\",\"type\":\"insufficient_quota\",\"param\":null,\"code\":"
+        "\"insufficient_quota\"}}");
+    say(r->l, 200, ANSWER("never asked for"));
+    d = decide(r, "do you ship to canada?");
+    assert_int_equal(d.action, AGENT_HANDOFF);
+    assert_int_equal(d.cause, AGENT_CAUSE_FAILURES);
+    assert_int_equal(atomic_load(&r->l->n_requests), 1);
+    rig_free(r);
     /* kept failing: a person takes over */
     r = rig_new(NULL, 5000);
     for (int i = 0; i < 3; i++)

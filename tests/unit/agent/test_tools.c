@@ -3,7 +3,8 @@
  * the tools offered to the model (handoff_to_human first), the request a call makes (the URL
  * template with each argument URL-encoded, the rest in the query for GET or a JSON body for
  * POST, ${VAR} headers), and calls against a tool server started here: the answer truncated
- * to 8 KiB on a character boundary, a 404 given to the model, a 5xx or no answer a failure.
+ * to 8 KiB on a character boundary (also an answer of megabytes), a 404 given to the model, a 5xx
+ * or no answer a failure.
  */
 #include "agent/agent_int.h"
 
@@ -167,6 +168,12 @@ static void on_order(struct http_req *req, void *ctx)
         for (size_t i = 1; i + 2 < sizeof big; i += 2)
             memcpy(big + i, "\xc3\xa9", 2); /* é: the cut must not split one */
         http_reply(req, 200, "text/plain", big, sizeof big - 2);
+    } else if (strcmp(id, "huge") == 0) { /* 3 MiB: more than any cap of the client */
+        size_t n = (size_t)3 << 20;
+        char *huge = malloc(n);
+        memset(huge, 'y', n);
+        http_reply(req, 200, "text/plain", huge, n);
+        free(huge);
     } else if (strcmp(id, "missing") == 0) {
         http_reply(req, 404, "application/json", "{\"error\":\"no such order\"}", 25);
     } else if (strcmp(id, "broken") == 0) {
@@ -194,6 +201,11 @@ static void test_run(void **state)
     assert_string_equal(s->last_path, "/api/orders/NW-10428");
     r = agent_tool_run(&A, &ts.tools[0], "{\"order_id\":\"big\"}", &failed);
     assert_int_equal(strlen(r), 8191); /* "x" and 4095 whole é: 8192 would split one */
+    assert_false(failed);
+    /* INTERFACE.md: the body "truncated to 8 KiB" is the result, however long the answer */
+    r = agent_tool_run(&A, &ts.tools[0], "{\"order_id\":\"huge\"}", &failed);
+    assert_int_equal(strlen(r), 8192);
+    assert_int_equal(r[0], 'y');
     assert_false(failed);
     r = agent_tool_run(&A, &ts.tools[0], "{\"order_id\":\"missing\"}", &failed);
     assert_string_equal(r, "HTTP 404: {\"error\":\"no such order\"}");

@@ -722,6 +722,53 @@ static void test_message_truncation(void **state)
     assert_true(valid_utf8_end(e.message));
 }
 
+/* The continuation of a paged listing: the cursor first, else the next link's own query
+ * without credentials; the last page, and a next with nothing to go on, say so. */
+static void test_paging_next_query(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        enum err rc;
+        const char *query;
+    } cases[] = {
+        {"{\"data\":[],\"paging\":{\"cursors\":{\"after\":\"QVFI+/=\"},\"next\":\"https://g/x?"
+         "after=other\"}}",
+         ERR_OK, "after=QVFI%2B%2F%3D"},
+        {"{\"data\":[],\"paging\":{\"next\":\"https://graph.facebook.com/v24.0/1017/accounts?"
+         "access_token=EAAB&fields=id%2Cname&limit=2&after=cur-2&appsecret_proof=ab\"}}",
+         ERR_OK, "fields=id%2Cname&limit=2&after=cur-2"},
+        {"{\"paging\":{\"next\":\"https://g/v24.0/me/accounts?offset=4&method=delete&"
+         "appsecret_time=1#frag\"}}",
+         ERR_OK, "offset=4"},
+        {"{\"paging\":{\"next\":\"https://g/v24.0/me/"
+         "accounts?until=1700000000&__paging_token=x+y\"}}",
+         ERR_OK, "until=1700000000&__paging_token=x%20y"},
+        {"{\"data\":[],\"paging\":{\"cursors\":{\"after\":\"c\"}}}", ERR_NOT_FOUND, NULL},
+        {"{\"data\":[]}", ERR_NOT_FOUND, NULL},
+        {"{\"paging\":{\"next\":\"https://g/v24.0/me/accounts\"}}", ERR_INVALID, NULL},
+        {"{\"paging\":{\"next\":\"https://g/x?access_token=EAAB&appsecret_proof=1\"}}", ERR_INVALID,
+         NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct arena a;
+        arena_init(&a);
+        json_t *body = json_loads(cases[i].body, 0, NULL);
+        assert_non_null(body);
+        static char unset[] = "unset";
+        char *q = unset;
+        enum err rc = meta_paging_next_query(&a, body, &q);
+        if (rc != cases[i].rc)
+            fail_msg("case %zu: rc %d, want %d", i, rc, cases[i].rc);
+        if (cases[i].query)
+            assert_string_equal(q, cases[i].query);
+        else
+            assert_null(q);
+        json_decref(body);
+        arena_release(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -732,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_retry_policy),
         cmocka_unit_test(test_odd_bodies),
         cmocka_unit_test(test_message_truncation),
+        cmocka_unit_test(test_paging_next_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
