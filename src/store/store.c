@@ -112,6 +112,12 @@ enum err store_job_retry(struct store *s, int64_t id, const char *owner, int64_t
     return s->ops->job_retry(s, id, owner, run_at_ms, error);
 }
 
+enum err store_job_defer(struct store *s, int64_t id, const char *owner, int64_t run_at_ms,
+                         int64_t now_ms)
+{
+    return s->ops->job_defer(s, id, owner, run_at_ms, now_ms);
+}
+
 enum err store_job_extend(struct store *s, int64_t id, const char *owner, int64_t until_ms)
 {
     return s->ops->job_extend(s, id, owner, until_ms);
@@ -598,4 +604,22 @@ enum err store_llm_usage_add(struct store *s, int64_t conversation_id, const cha
 {
     return s->ops->agent->llm_usage_add(s, conversation_id, model, prompt_tokens, completion_tokens,
                                         now_ms);
+}
+
+/* ---- the messaging pipeline: send pauses, liveliness, comments ---- */
+
+enum err store_account_pause_sends(struct store *s, int64_t id, int64_t until_ms, int64_t now_ms)
+{
+    return s->ops->pipeline->account_pause_sends(s, id, until_ms, now_ms);
+}
+
+enum err store_account_seen(struct store *s, int64_t id, int64_t ts_ms, int64_t now_ms)
+{
+    return s->ops->pipeline->account_seen(s, id, ts_ms, now_ms);
+}
+
+enum err store_account_set_silent(struct store *s, int64_t id, int64_t since_ms, int64_t now_ms,
+                                  bool *changed)
+{
+    return s->ops->pipeline->account_set_silent(s, id, since_ms, now_ms, changed);
 }
