@@ -32,6 +32,7 @@ struct inbox_opts {
     const struct kb_opts *kb;          /* each worker opens a kb on its own connection */
     const char *business_name;         /* SB_BUSINESS_NAME, in the AI's disclosure */
     int64_t turn_burst_ms;             /* SB_TURN_BURST_MS */
+    int64_t send_rate;                 /* SB_SEND_RATE: Send API calls a second per account */
     const struct agent_opts *agent;    /* the LLM, the tools file; NULL: retrieval only */
 };
 

@@ -16,6 +16,7 @@ struct agent_settings;
 struct kb;
 struct meta_graph;
 struct meta_vault;
+struct inbox_pace;
 
 /* A claimed job's lease; a turn keeps its own past it while the agent runs long (turn.c). */
 #define INBOX_LEASE_MS 30000
@@ -40,7 +41,8 @@ struct inbox {
     struct meta_vault *vault;
     char *business_name;
     int64_t turn_burst_ms;
-    struct agent *agent; /* the AI's decisions (shared by the workers, read-only) */
+    struct agent *agent;     /* the AI's decisions (shared by the workers, read-only) */
+    struct inbox_pace *pace; /* Send API calls per account (inbox/pace.h) */
 };
 
 /* Handlers: ERR_OK commits the job's effects with its ack; anything else rolls them back and

@@ -18,6 +18,7 @@
 #include "core/metrics.h"
 #include "core/thread.h"
 #include "inbox/inbox_int.h"
+#include "inbox/pace.h"
 #include "kb/kb.h"
 #include "meta/graph.h"
 #include "meta/meta.h"
@@ -312,6 +313,7 @@ static enum err start_replies(struct inbox *in, const struct inbox_opts *o)
     log_info("agent.ready", LOG_BOOL("llm", agent_has_llm(in->agent)));
     in->business_name = xstrdup(o->business_name ? o->business_name : "our business");
     in->turn_burst_ms = o->turn_burst_ms;
+    in->pace = inbox_pace_new((double)o->send_rate);
     in->is_replying = true;
     return ERR_OK;
 }
@@ -373,6 +375,7 @@ void inbox_stop(struct inbox *in)
     meta_graph_free(in->graph);
     meta_vault_free(in->vault);
     agent_free(in->agent);
+    inbox_pace_free(in->pace);
     free(in->business_name);
     free(in);
 }

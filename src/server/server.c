@@ -144,6 +144,7 @@ static enum err start_inbox(struct server *r, const struct config *cfg)
                             .kb = &ko,
                             .business_name = cfg->business_name,
                             .turn_burst_ms = cfg->turn_burst_ms,
+                            .send_rate = cfg->send_rate,
                             .agent = &ao};
     return inbox_start(&io, &r->inbox);
 }
