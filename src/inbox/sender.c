@@ -18,8 +18,13 @@
  * estimated_time_to_regain_access) pauses every send of that account until then
  * (accounts.send_paused_until, seen by every worker and process): its jobs are deferred
  * without calling Meta, and other accounts' conversations go on.
- * Remaining at-least-once window: a crash after Meta accepted the message and before that
- * commit sends it again when the job's lease runs out (the echo usually settles it first).
+ * Reconciliation: a row that may already have reached Meta (its job ran before: a crash
+ * between the call and its commit, a lost or ambiguous answer) is looked for in Meta's copy of
+ * the thread (the Conversations API) before it is sent again: a message from the business
+ * with the same text, no older than the row, that no other row of ours holds, settles it.
+ * Remaining at-least-once window: when that look fails (Meta's Conversations API down, or the
+ * message not listed yet) the row is sent again, so a crash right after Meta accepted it can
+ * still make a second reply; an echo that arrived first still settles it without a send.
  * Never logs message text or tokens.
  */
 #include "inbox/inbox_int.h"
@@ -34,6 +39,7 @@
 #include "inbox/handoff.h"
 #include "inbox/pace.h"
 #include "inbox/window.h"
+#include "meta/convo.h"
 #include "meta/send.h"
 #include "meta/token_check.h"
 #include "meta/vault.h"
@@ -43,6 +49,7 @@
 #define CALLS_PER_REPLY      3    /* mark_seen, typing_on, the message */
 #define PACE_SLEEP_MAX_MS    20   /* a pacing wait this short is slept; a longer one defers */
 #define PAUSE_SPREAD_MS      1000 /* deferred sends of a paused account resume spread over this */
+#define RECONCILE_SKEW_MS    (5LL * 60 * 1000) /* Meta's clock and ours may differ this much */
 
 enum send_outcome {
     SEND_DONE,     /* ack: sent, or nothing (left) to do */
@@ -210,14 +217,53 @@ static bool may_call(struct send *s)
     return true;
 }
 
-static void call_meta(struct send *s, const struct meta_send_kind *kind)
+/* Whether an earlier run of this job may have reached Meta with the row. */
+static bool may_have_been_sent(const struct send *s)
 {
-    char *token = NULL;
-    enum err rc = meta_vault_open(s->w->in->vault, &s->acct, &token);
+    return s->job->attempts > 1 || strcmp(s->row.status, "sending") == 0;
+}
+
+/* The row in Meta's copy of the thread: settled as sent with that mid, and true. A failed
+ * look is "not found" (logged): the row is then sent. */
+static bool found_at_meta(struct send *s, const char *token)
+{
+    const struct meta_convo_account ca = {.platform = s->acct.platform,
+                                          .page_id = s->acct.page_id,
+                                          .business_id = s->acct.external_id,
+                                          .page_token = token};
+    struct meta_convo *cv = NULL;
+    size_t n = 0;
+    struct meta_graph_error gerr;
+    enum err rc =
+        meta_list_conversations(s->w->in->graph, s->a, &ca, s->cv.scoped_id, 1, &cv, &n, &gerr);
     if (rc != ERR_OK) {
-        fail(s, "account needs reconnect", "the account's token cannot be opened");
-        return;
+        log_info("send.reconcile_failed", LOG_INT("message", s->row.id),
+                 LOG_STR("class", meta_err_class_name(gerr.cls)), LOG_INT("code", gerr.code));
+        return false;
     }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = cv[i].n_msgs; k-- > 0;) { /* oldest first */
+            const struct meta_convo_msg *m = &cv[i].msgs[k];
+            int64_t holder = 0;
+            if (!m->is_business || !m->text || !s->row.text || strcmp(m->text, s->row.text) != 0 ||
+                (m->created_ms && m->created_ms < s->row.created_at - RECONCILE_SKEW_MS))
+                continue;
+            if (store_message_id_by_mid(s->w->store, s->cv.id, m->id, &holder) != ERR_OK ||
+                (holder && holder != s->row.id))
+                continue;
+            s->out = SEND_DONE;
+            s->settle = (struct store_message_settle){.status = "sent", .mid = m->id};
+            log_info("send.reconciled", LOG_INT("message", s->row.id),
+                     LOG_INT("conversation", s->cv.id));
+            return true;
+        }
+    }
+    return false;
+}
+
+/* mark_seen, typing_on, then the message, with the token opened for this call. */
+static void send_with(struct send *s, const struct meta_send_kind *kind, const char *token)
+{
     struct meta_send_account who = {
         .platform = s->acct.platform, .page_id = s->acct.page_id, .page_token = token};
     struct meta_graph *g = s->w->in->graph;
@@ -227,9 +273,7 @@ static void call_meta(struct send *s, const struct meta_send_kind *kind)
     struct meta_message m = {
         .kind = META_CONTENT_TEXT, .u.text = s->row.text, .metadata = s->row.correlation};
     struct meta_send_result res = {0};
-    rc = meta_send_message(g, s->a, &who, s->cv.scoped_id, *kind, &m, &res, &s->gerr);
-    crypto_cleanse(token, strlen(token));
-    free(token);
+    enum err rc = meta_send_message(g, s->a, &who, s->cv.scoped_id, *kind, &m, &res, &s->gerr);
     if (rc == ERR_OK) {
         s->out = SEND_DONE;
         s->settle = (struct store_message_settle){.status = "sent", .mid = res.message_id};
@@ -237,6 +281,19 @@ static void call_meta(struct send *s, const struct meta_send_kind *kind)
         return;
     }
     classify(s);
+}
+
+static void call_meta(struct send *s, const struct meta_send_kind *kind)
+{
+    char *token = NULL;
+    if (meta_vault_open(s->w->in->vault, &s->acct, &token) != ERR_OK) {
+        fail(s, "account needs reconnect", "the account's token cannot be opened");
+        return;
+    }
+    if (!may_have_been_sent(s) || !found_at_meta(s, token))
+        send_with(s, kind, token);
+    crypto_cleanse(token, strlen(token));
+    free(token);
 }
 
 static void decide(struct send *s)

@@ -89,8 +89,27 @@ static enum err account_set_silent(struct store *base, int64_t id, int64_t since
     return run_changed(s, st, "account_set_silent", changed);
 }
 
+static enum err message_id_by_mid(struct store *base, int64_t conv, const char *mid, int64_t *id)
+{
+    struct sqlite_store *s = SQ(base);
+    *id = 0;
+    sqlite3_stmt *st = sqlite_prepare_once(
+        s, "SELECT id FROM messages WHERE conversation_id = ?1 AND mid = ?2");
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, conv);
+    sqlite_bind_text_or_null(st, 2, mid);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    enum err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, "message_by_mid");
+    sqlite3_finalize(st);
+    return e;
+}
+
 const struct store_pipeline_ops sqlite_pipeline_ops = {
     .account_pause_sends = account_pause_sends,
     .account_seen = account_seen,
     .account_set_silent = account_set_silent,
+    .message_id_by_mid = message_id_by_mid,
 };

@@ -623,3 +623,9 @@ enum err store_account_set_silent(struct store *s, int64_t id, int64_t since_ms,
 {
     return s->ops->pipeline->account_set_silent(s, id, since_ms, now_ms, changed);
 }
+
+enum err store_message_id_by_mid(struct store *s, int64_t conversation_id, const char *mid,
+                                 int64_t *id)
+{
+    return s->ops->pipeline->message_id_by_mid(s, conversation_id, mid, id);
+}

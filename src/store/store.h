@@ -737,6 +737,10 @@ MUST_USE enum err store_account_delete(struct store *s, int64_t id);
 MUST_USE enum err store_account_pause_sends(struct store *s, int64_t id, int64_t until_ms,
                                             int64_t now_ms);
 
+/* The id of the conversation's message with Meta's id mid; *id 0 when there is none. */
+MUST_USE enum err store_message_id_by_mid(struct store *s, int64_t conversation_id,
+                                          const char *mid, int64_t *id);
+
 /* How often an account's liveliness is written at most: a busy account costs one UPDATE that
  * matches no row per event. */
 #define STORE_SEEN_STEP_MS (60LL * 1000)

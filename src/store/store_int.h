@@ -106,6 +106,8 @@ struct store_pipeline_ops {
     enum err (*account_seen)(struct store *s, int64_t id, int64_t ts_ms, int64_t now_ms);
     enum err (*account_set_silent)(struct store *s, int64_t id, int64_t since_ms, int64_t now_ms,
                                    bool *changed);
+    enum err (*message_id_by_mid)(struct store *s, int64_t conversation_id, const char *mid,
+                                  int64_t *id);
 };
 
 struct store_ops {
