@@ -43,6 +43,8 @@ struct inbox {
     int64_t turn_burst_ms;
     struct agent *agent;     /* the AI's decisions (shared by the workers, read-only) */
     struct inbox_pace *pace; /* Send API calls per account (inbox/pace.h) */
+    int64_t gapfill_interval_ms; /* 0: off */
+    int64_t silent_floor_ms;
 };
 
 /* Handlers: ERR_OK commits the job's effects with its ack; anything else rolls them back and
@@ -55,6 +57,13 @@ enum err inbox_run_turn(struct worker *w, const struct store_job *job, const cha
 /* sender.c: calls Meta with no transaction open, then settles its row and the job itself
  * (ack, retry at, or failed for good) in one transaction of its own. */
 enum err inbox_run_send(struct worker *w, const struct store_job *job, const char **reason);
+
+/* gapfill.c: reads an account's recent conversations through the Conversations API and
+ * stores (and answers) the customer messages no webhook brought; settles itself. */
+enum err inbox_run_gapfill(struct worker *w, const struct store_job *job, const char **reason);
+/* One gapfill job per active account for the interval slot of now_ms (deduped). */
+MUST_USE enum err inbox_schedule_gapfill(struct inbox *in, struct store *s, int64_t now_ms);
+void inbox_gapfill_metrics(void);
 
 /* context.c: a turn's rows, as the agent's context. */
 struct inbox_turn_rows {

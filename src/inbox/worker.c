@@ -79,6 +79,7 @@ static const struct {
     {META_JOB_PRIVACY_DELETE, run_privacy_delete, false, false},
     {INBOX_JOB_TURN, inbox_run_turn, false, true},
     {INBOX_JOB_SEND, inbox_run_send, false, true},
+    {INBOX_JOB_GAPFILL, inbox_run_gapfill, false, true},
 };
 
 #define N_KINDS (sizeof job_kinds / sizeof job_kinds[0])
@@ -236,6 +237,25 @@ static void run_batch(struct worker *w, const struct store_job *jobs, size_t n)
     }
 }
 
+/* Worker 0's timed chores besides pruning: the gap filler's jobs, each interval. The first
+ * round comes one interval after the start (Meta retries what it could not deliver while we
+ * were down; the gap filler is for what it lost). */
+static void maybe_gapfill(struct worker *w, int64_t *next)
+{
+    struct inbox *in = w->in;
+    int64_t now = clock_now_ms();
+    if (w->index != 0 || !in->is_replying || in->gapfill_interval_ms <= 0)
+        return;
+    if (*next == 0)
+        *next = now + in->gapfill_interval_ms;
+    if (now < *next)
+        return;
+    *next = now + in->gapfill_interval_ms;
+    enum err rc = inbox_schedule_gapfill(in, w->store, now);
+    if (rc != ERR_OK)
+        log_warn("gapfill.schedule_failed", LOG_ERR(rc));
+}
+
 static void maybe_prune(struct worker *w, int64_t *last)
 {
     int64_t now = clock_now_ms();
@@ -279,11 +299,12 @@ static void *worker_main(void *arg)
         else
             slow[n_slow++] = job_kinds[i].kind;
     }
-    int64_t last_prune = 0;
+    int64_t last_prune = 0, next_gapfill = 0;
     while (!atomic_load(&w->in->stopping)) {
         size_t n = claim_and_run(w, quick, n_quick, CLAIM_BATCH);
         n += claim_and_run(w, slow, n_slow, 1);
         maybe_prune(w, &last_prune);
+        maybe_gapfill(w, &next_gapfill);
         if (n == 0)
             queue_wait(w->in->queue, IDLE_WAIT_MS);
     }
@@ -314,6 +335,8 @@ static enum err start_replies(struct inbox *in, const struct inbox_opts *o)
     in->business_name = xstrdup(o->business_name ? o->business_name : "our business");
     in->turn_burst_ms = o->turn_burst_ms;
     in->pace = inbox_pace_new((double)o->send_rate);
+    in->gapfill_interval_ms = o->gapfill_interval_s * 1000;
+    in->silent_floor_ms = o->silent_floor_s * 1000;
     in->is_replying = true;
     return ERR_OK;
 }
@@ -330,6 +353,7 @@ enum err inbox_start(const struct inbox_opts *o, struct inbox **out)
     m_events_unrouted =
         metrics_counter("switchboard_events_total",
                         "Inbound events parsed from deliveries, by result", "result=\"unrouted\"");
+    inbox_gapfill_metrics();
     struct inbox *in = xcalloc(1, sizeof *in);
     in->queue = o->queue;
     in->meta_app_id = o->meta_app_id ? xstrdup(o->meta_app_id) : NULL;
