@@ -360,6 +360,8 @@ enum err inbox_apply_event(struct store *s, struct inbox_apply_ctx *c, const str
         *out = rc == ERR_NOT_FOUND ? INBOX_UNROUTED : INBOX_IGNORED;
         return ERR_OK;
     }
+    if (rc == ERR_OK) /* the account hears from Meta: not silent (inbox/silence.h) */
+        rc = store_account_seen(s, t.account_id, now_ms, now_ms);
     if (rc == ERR_OK)
         rc = apply_kind(s, c, e, &t, now_ms);
     if (rc == ERR_OK)

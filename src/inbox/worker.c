@@ -19,6 +19,7 @@
 #include "core/thread.h"
 #include "inbox/inbox_int.h"
 #include "inbox/pace.h"
+#include "inbox/silence.h"
 #include "kb/kb.h"
 #include "meta/graph.h"
 #include "meta/meta.h"
@@ -256,6 +257,18 @@ static void maybe_gapfill(struct worker *w, int64_t *next)
         log_warn("gapfill.schedule_failed", LOG_ERR(rc));
 }
 
+/* Worker 0 raises and clears the silent-account alerts every INBOX_SILENT_CHECK_MS. */
+static void maybe_check_silence(struct worker *w, int64_t *last)
+{
+    int64_t now = clock_now_ms();
+    if (w->index != 0 || now - *last < INBOX_SILENT_CHECK_MS)
+        return;
+    *last = now;
+    enum err rc = inbox_check_silence(w->store, w->in->silent_floor_ms, now, NULL);
+    if (rc != ERR_OK)
+        log_warn("account.silence_check_failed", LOG_ERR(rc));
+}
+
 static void maybe_prune(struct worker *w, int64_t *last)
 {
     int64_t now = clock_now_ms();
@@ -299,12 +312,13 @@ static void *worker_main(void *arg)
         else
             slow[n_slow++] = job_kinds[i].kind;
     }
-    int64_t last_prune = 0, next_gapfill = 0;
+    int64_t last_prune = 0, next_gapfill = 0, last_silence = 0;
     while (!atomic_load(&w->in->stopping)) {
         size_t n = claim_and_run(w, quick, n_quick, CLAIM_BATCH);
         n += claim_and_run(w, slow, n_slow, 1);
         maybe_prune(w, &last_prune);
         maybe_gapfill(w, &next_gapfill);
+        maybe_check_silence(w, &last_silence);
         if (n == 0)
             queue_wait(w->in->queue, IDLE_WAIT_MS);
     }
