@@ -107,9 +107,117 @@ static enum err message_id_by_mid(struct store *base, int64_t conv, const char *
     return e;
 }
 
+/* ---- comments ---- */
+
+static enum err comment_insert(struct store *base, const struct store_comment_new *c,
+                               int64_t now_ms, int64_t *id)
+{
+    struct sqlite_store *s = SQ(base);
+    *id = 0;
+    sqlite3_stmt *st = sqlite_prepare_once(
+        s, "INSERT INTO comments (account_id, comment_id, parent_id, media_id, from_id,"
+           " from_name, text, meta_ts, created_at, updated_at)"
+           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+           " ON CONFLICT (account_id, comment_id) DO NOTHING RETURNING id");
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, c->account_id);
+    sqlite_bind_text_or_null(st, 2, c->comment_id);
+    sqlite_bind_text_or_null(st, 3, c->parent_id);
+    sqlite_bind_text_or_null(st, 4, c->media_id);
+    sqlite_bind_text_or_null(st, 5, c->from_id);
+    sqlite_bind_text_or_null(st, 6, c->from_name);
+    sqlite_bind_text_or_null(st, 7, c->text);
+    if (c->meta_ts > 0)
+        sqlite3_bind_int64(st, 8, c->meta_ts);
+    sqlite3_bind_int64(st, 9, now_ms);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    enum err e = rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, "comment_insert");
+    sqlite3_finalize(st);
+    return e;
+}
+
+static void read_comment(struct arena *a, sqlite3_stmt *st, struct store_comment *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(st, 0);
+    c->account_id = sqlite3_column_int64(st, 1);
+    c->comment_id = sqlite_col_text(a, st, 2);
+    c->parent_id = sqlite_col_text(a, st, 3);
+    c->media_id = sqlite_col_text(a, st, 4);
+    c->from_id = sqlite_col_text(a, st, 5);
+    c->from_name = sqlite_col_text(a, st, 6);
+    c->text = sqlite_col_text(a, st, 7);
+    c->meta_ts = sqlite3_column_int64(st, 8);
+    c->status = sqlite_col_text(a, st, 9);
+    c->action = sqlite_col_text(a, st, 10);
+    c->reply_text = sqlite_col_text(a, st, 11);
+    c->reply_id = sqlite_col_text(a, st, 12);
+    c->error = sqlite_col_text(a, st, 13);
+    c->is_hidden = sqlite3_column_int(st, 14) != 0;
+    c->created_at = sqlite3_column_int64(st, 15);
+    c->updated_at = sqlite3_column_int64(st, 16);
+}
+
+/* One comment by id, or the newest max of an account (0: all). */
+static enum err comments_read(struct store *base, struct arena *a, int64_t id, int64_t account_id,
+                              size_t max, struct store_comment **out, size_t *n)
+{
+    struct sqlite_store *s = SQ(base);
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = sqlite_prepare_once(
+        s, "SELECT id, account_id, comment_id, parent_id, media_id, from_id, from_name, text,"
+           " coalesce(meta_ts, 0), status, action, reply_text, reply_id, error, is_hidden,"
+           " created_at, updated_at FROM comments"
+           " WHERE (?1 > 0 AND id = ?1) OR (?1 = 0 AND (?2 = 0 OR account_id = ?2))"
+           " ORDER BY id DESC LIMIT ?3");
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, account_id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    *out = max ? arena_alloc(a, max * sizeof **out) : NULL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+        read_comment(a, st, &(*out)[(*n)++]);
+    enum err e = rc == SQLITE_DONE || rc == SQLITE_ROW ? ERR_OK : sqlite_err(s, rc, "comments");
+    sqlite3_finalize(st);
+    return e;
+}
+
+static enum err comment_settle(struct store *base, int64_t id, const struct store_comment_settle *u,
+                               int64_t now_ms)
+{
+    struct sqlite_store *s = SQ(base);
+    sqlite3_stmt *st = sqlite_prepare_once(
+        s, "UPDATE comments SET status = ?2, action = ?3, reply_text = ?4, reply_id = ?5,"
+           " error = ?6, is_hidden = ?7, updated_at = ?8 WHERE id = ?1");
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite_bind_text_or_null(st, 2, u->status);
+    sqlite_bind_text_or_null(st, 3, u->action);
+    sqlite_bind_text_or_null(st, 4, u->reply_text);
+    sqlite_bind_text_or_null(st, 5, u->reply_id);
+    sqlite_bind_text_or_null(st, 6, u->error);
+    sqlite3_bind_int(st, 7, u->is_hidden ? 1 : 0);
+    sqlite3_bind_int64(st, 8, now_ms);
+    bool changed = false;
+    enum err rc = run_changed(s, st, "comment_settle", &changed);
+    return rc == ERR_OK && !changed ? ERR_NOT_FOUND : rc;
+}
+
 const struct store_pipeline_ops sqlite_pipeline_ops = {
     .account_pause_sends = account_pause_sends,
     .account_seen = account_seen,
     .account_set_silent = account_set_silent,
     .message_id_by_mid = message_id_by_mid,
+    .comment_insert = comment_insert,
+    .comments_read = comments_read,
+    .comment_settle = comment_settle,
 };

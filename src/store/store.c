@@ -629,3 +629,33 @@ enum err store_message_id_by_mid(struct store *s, int64_t conversation_id, const
 {
     return s->ops->pipeline->message_id_by_mid(s, conversation_id, mid, id);
 }
+
+enum err store_comment_insert(struct store *s, const struct store_comment_new *c, int64_t now_ms,
+                              int64_t *id)
+{
+    return s->ops->pipeline->comment_insert(s, c, now_ms, id);
+}
+
+enum err store_comment_get(struct store *s, struct arena *a, int64_t id, struct store_comment *out)
+{
+    struct store_comment *rows = NULL;
+    size_t n = 0;
+    enum err rc = s->ops->pipeline->comments_read(s, a, id, 0, 1, &rows, &n);
+    if (rc == ERR_OK && n == 0)
+        rc = ERR_NOT_FOUND;
+    if (rc == ERR_OK)
+        *out = rows[0];
+    return rc;
+}
+
+enum err store_comments_list(struct store *s, struct arena *a, int64_t account_id, size_t max,
+                             struct store_comment **out, size_t *n)
+{
+    return s->ops->pipeline->comments_read(s, a, 0, account_id, max, out, n);
+}
+
+enum err store_comment_settle(struct store *s, int64_t id, const struct store_comment_settle *u,
+                              int64_t now_ms)
+{
+    return s->ops->pipeline->comment_settle(s, id, u, now_ms);
+}

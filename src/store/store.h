@@ -741,6 +741,47 @@ MUST_USE enum err store_account_pause_sends(struct store *s, int64_t id, int64_t
 MUST_USE enum err store_message_id_by_mid(struct store *s, int64_t conversation_id,
                                           const char *mid, int64_t *id);
 
+/* Comments on the business's posts and media (Instagram comments, Page feed comments). */
+struct store_comment_new {
+    int64_t account_id;
+    const char *comment_id; /* Meta's id */
+    const char *parent_id, *media_id;
+    const char *from_id, *from_name; /* the commenter's IGSID / PSID and name; NULL unknown */
+    const char *text;
+    int64_t meta_ts; /* when it was written (ms); 0 unknown */
+};
+/* *id: the new row, or 0 when (account, comment_id) is stored already (not an error). */
+MUST_USE enum err store_comment_insert(struct store *s, const struct store_comment_new *c,
+                                       int64_t now_ms, int64_t *id);
+
+struct store_comment {
+    int64_t id, account_id;
+    const char *comment_id, *parent_id, *media_id, *from_id, *from_name, *text;
+    int64_t meta_ts;
+    const char *status; /* "new", "done", "failed" */
+    const char *action; /* "left", "public", "private", "hidden"; NULL while new */
+    const char *reply_text, *reply_id, *error;
+    bool is_hidden;
+    int64_t created_at, updated_at;
+};
+/* ERR_NOT_FOUND when absent. Strings in the arena. */
+MUST_USE enum err store_comment_get(struct store *s, struct arena *a, int64_t id,
+                                    struct store_comment *out);
+/* The newest max comments of the account (0: every account), newest first; array in the
+ * arena. */
+MUST_USE enum err store_comments_list(struct store *s, struct arena *a, int64_t account_id,
+                                      size_t max, struct store_comment **out, size_t *n);
+
+/* What was done about a comment. */
+struct store_comment_settle {
+    const char *status; /* "done" or "failed" */
+    const char *action; /* "left", "public", "private", "hidden" */
+    const char *reply_text, *reply_id, *error; /* NULL: none */
+    bool is_hidden;
+};
+MUST_USE enum err store_comment_settle(struct store *s, int64_t id,
+                                       const struct store_comment_settle *u, int64_t now_ms);
+
 /* How often an account's liveliness is written at most: a busy account costs one UPDATE that
  * matches no row per event. */
 #define STORE_SEEN_STEP_MS (60LL * 1000)

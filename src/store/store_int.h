@@ -108,6 +108,12 @@ struct store_pipeline_ops {
                                    bool *changed);
     enum err (*message_id_by_mid)(struct store *s, int64_t conversation_id, const char *mid,
                                   int64_t *id);
+    enum err (*comment_insert)(struct store *s, const struct store_comment_new *c, int64_t now_ms,
+                               int64_t *id);
+    enum err (*comments_read)(struct store *s, struct arena *a, int64_t id, int64_t account_id,
+                              size_t max, struct store_comment **out, size_t *n);
+    enum err (*comment_settle)(struct store *s, int64_t id, const struct store_comment_settle *u,
+                               int64_t now_ms);
 };
 
 struct store_ops {
