@@ -42,6 +42,7 @@ struct inbox_opts {
 #define INBOX_JOB_TURN "turn" /* "<conversation id> <message id>": answer what is unanswered */
 #define INBOX_JOB_SEND "send" /* "<message id>": send one outgoing row */
 #define INBOX_JOB_GAPFILL "gapfill" /* "<account id>": read Meta's recent conversations */
+#define INBOX_JOB_COMMENT "comment" /* "<comments row id>": leave, reply to or hide it */
 
 /* Starts the workers. Caller owns *out; stop with inbox_stop(). */
 MUST_USE enum err inbox_start(const struct inbox_opts *o, struct inbox **out);

@@ -47,6 +47,15 @@ struct inbox {
     int64_t silent_floor_ms;
 };
 
+/* A job's lease kept while the agent works (agent_keepalive_fn): extended past the next
+ * call's budget plus a margin whenever until_ms would not cover it. */
+struct inbox_lease {
+    struct worker *w;
+    const struct store_job *job;
+    int64_t until_ms;
+};
+void inbox_lease_keep(void *ctx, long may_take_ms);
+
 /* Handlers: ERR_OK commits the job's effects with its ack; anything else rolls them back and
  * the job is retried (or buried for ERR_INVALID / ERR_TOO_LARGE) with *reason. */
 typedef enum err job_fn(struct worker *w, const struct store_job *job, const char **reason);
@@ -64,6 +73,12 @@ enum err inbox_run_gapfill(struct worker *w, const struct store_job *job, const 
 /* One gapfill job per active account for the interval slot of now_ms (deduped). */
 MUST_USE enum err inbox_schedule_gapfill(struct inbox *in, struct store *s, int64_t now_ms);
 void inbox_gapfill_metrics(void);
+
+/* comments.c: one stored comment left, answered or hidden (inbox/comments.h); settles itself.
+ * inbox_queue_comment() queues it, in the caller's transaction. */
+enum err inbox_run_comment(struct worker *w, const struct store_job *job, const char **reason);
+MUST_USE enum err inbox_queue_comment(struct queue *q, struct store *s, int64_t comment_row,
+                                      int64_t now_ms);
 
 /* context.c: a turn's rows, as the agent's context. */
 struct inbox_turn_rows {

@@ -33,8 +33,7 @@
 #include "kb/kb.h"
 #include "queue/queue.h"
 
-#define TURN_MAX_MESSAGES 50    /* unanswered messages read for one turn */
-#define LEASE_MARGIN_MS   10000 /* kept beyond what the next call may take */
+#define TURN_MAX_MESSAGES 50 /* unanswered messages read for one turn */
 
 struct turn {
     struct worker *w;
@@ -49,7 +48,7 @@ struct turn {
     size_t n_hist;
     struct store_agent_facts facts;
     struct agent_settings st;
-    int64_t lease_until;
+    struct inbox_lease lease;
 };
 
 enum err inbox_queue_turn(struct queue *q, struct store *s, int64_t conversation_id,
@@ -136,19 +135,6 @@ static enum err load_context(struct turn *t)
     return rc;
 }
 
-/* Keeps the job's lease past the next call of the agent. */
-static void keepalive(void *ctx, long may_take_ms)
-{
-    struct turn *t = ctx;
-    int64_t want = clock_now_ms() + may_take_ms + LEASE_MARGIN_MS;
-    if (want <= t->lease_until)
-        return;
-    enum err rc = queue_extend(t->w->in->queue, t->w->store, t->job, want - clock_now_ms());
-    if (rc == ERR_OK)
-        t->lease_until = want;
-    else
-        log_warn("turn.lease_extend_failed", LOG_INT("job", t->job->id), LOG_ERR(rc));
-}
 
 /* Stores the reply (queued, with a fresh correlation for the echo) and queues its send. */
 static enum err store_reply(struct worker *w, int64_t conv, const struct agent_decision *d,
@@ -286,8 +272,8 @@ static enum err run(struct turn *t)
         inbox_agent_context(t->a, &rows, t->now, &ctx);
         ctx.hold_history_signals =
             inbox_handoff_is_cooling(&t->cv, t->st.handoff_cooldown_ms, t->now);
-        ctx.keepalive = keepalive;
-        ctx.keepalive_ctx = t;
+        ctx.keepalive = inbox_lease_keep;
+        ctx.keepalive_ctx = &t->lease;
         rc = agent_decide(t->w->in->agent, t->w->kb, t->a, &t->st, &ctx, &d);
         if (rc != ERR_OK)
             return rc;
@@ -315,7 +301,7 @@ enum err inbox_run_turn(struct worker *w, const struct store_job *job, const cha
                      .conv = ids[0],
                      .trigger = ids[1],
                      .now = now,
-                     .lease_until = now + INBOX_LEASE_MS / 2};
+                     .lease = {w, job, now + INBOX_LEASE_MS / 2}};
     enum err rc = run(&t);
     arena_release(&a);
     return rc;

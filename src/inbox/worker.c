@@ -81,6 +81,7 @@ static const struct {
     {INBOX_JOB_TURN, inbox_run_turn, false, true},
     {INBOX_JOB_SEND, inbox_run_send, false, true},
     {INBOX_JOB_GAPFILL, inbox_run_gapfill, false, true},
+    {INBOX_JOB_COMMENT, inbox_run_comment, false, true},
 };
 
 #define N_KINDS (sizeof job_kinds / sizeof job_kinds[0])
@@ -159,6 +160,21 @@ enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *app_
 {
     struct inbox_apply_ctx ctx = {.app_id = app_id, .pause_on_business_reply = -1};
     return handle_delivery(s, &ctx, job_id, body, len, st, reason);
+}
+
+#define LEASE_MARGIN_MS 10000 /* kept beyond what the next call may take */
+
+void inbox_lease_keep(void *ctx, long may_take_ms)
+{
+    struct inbox_lease *l = ctx;
+    int64_t want = clock_now_ms() + may_take_ms + LEASE_MARGIN_MS;
+    if (want <= l->until_ms)
+        return;
+    enum err rc = queue_extend(l->w->in->queue, l->w->store, l->job, want - clock_now_ms());
+    if (rc == ERR_OK)
+        l->until_ms = want;
+    else
+        log_warn("job.lease_extend_failed", LOG_INT("job", l->job->id), LOG_ERR(rc));
 }
 
 static job_fn *find_kind(const char *kind, bool *quick, bool *settles_itself)
