@@ -277,8 +277,11 @@ static enum err business_echo(struct store *s, struct inbox_apply_ctx *c,
         .message_at = id ? t->ts : 0, .standby = t->is_standby ? 1 : -1, .standby_at = t->ts};
     if (rc == ERR_OK && id)
         rc = store_conversation_touch(s, t->conversation_id, &touch, now_ms);
-    if (rc == ERR_OK && id && is_our_app(c, e)) /* ours, yet no row: the sender lost track */
+    bool is_comment_reply = e->metadata && strncmp(e->metadata, "sb:comment:", 11) == 0;
+    if (rc == ERR_OK && id && is_our_app(c, e) && !is_comment_reply) /* the sender lost track */
         log_warn("echo.unmatched", LOG_INT("conversation", t->conversation_id));
+    else if (rc == ERR_OK && id && is_our_app(c, e))
+        log_debug("echo.comment_reply", LOG_INT("conversation", t->conversation_id));
     else if (rc == ERR_OK && id && pause_on_business_reply(s, c)) {
         struct inbox_handoff_outcome h;
         rc = inbox_handoff(s, t->conversation_id, INBOX_CAUSE_BUSINESS_REPLY, NULL, 0, now_ms, &h);
