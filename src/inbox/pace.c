@@ -6,33 +6,36 @@
  */
 #include "inbox/pace.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "core/mem.h"
 
+/* Whole micro-calls, so the arithmetic is exact for every whole rate. */
+#define MICRO         1000000LL
+#define MAX_ELAPSED_MS 10000000LL /* ~3 h: long past a full bucket, and no overflow */
+
 struct bucket {
     int64_t account_id;
-    double tokens;
+    int64_t tokens_u; /* micro-calls */
     int64_t last_ms;
     int64_t slow_until_ms;
 };
 
 struct inbox_pace {
     pthread_mutex_t mu;
-    double rate; /* tokens a second; <= 0: unpaced */
-    double cap;  /* a second's worth, at least one call */
+    int64_t rate;  /* calls a second; <= 0: unpaced */
+    int64_t cap_u; /* a second's worth, at least one call */
     struct bucket *b;
     size_t n, n_cap;
 };
 
-struct inbox_pace *inbox_pace_new(double rate_per_s)
+struct inbox_pace *inbox_pace_new(int64_t rate_per_s)
 {
     struct inbox_pace *p = xcalloc(1, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
     p->rate = rate_per_s;
-    p->cap = rate_per_s > 1 ? rate_per_s : 1;
+    p->cap_u = (rate_per_s > 1 ? rate_per_s : 1) * MICRO;
     return p;
 }
 
@@ -56,13 +59,14 @@ static struct bucket *find(struct inbox_pace *p, int64_t account_id, int64_t now
         p->b = xrealloc(p->b, p->n_cap * sizeof *p->b);
     }
     struct bucket *b = &p->b[p->n++];
-    *b = (struct bucket){.account_id = account_id, .tokens = p->cap, .last_ms = now_ms};
+    *b = (struct bucket){.account_id = account_id, .tokens_u = p->cap_u, .last_ms = now_ms};
     return b;
 }
 
-static double rate_at(const struct inbox_pace *p, const struct bucket *b, int64_t now_ms)
+/* Micro-calls the bucket gains a millisecond: rate * 1000, half that while slowed. */
+static int64_t per_ms_u(const struct inbox_pace *p, const struct bucket *b, int64_t now_ms)
 {
-    return now_ms < b->slow_until_ms ? p->rate / 2 : p->rate;
+    return now_ms < b->slow_until_ms ? p->rate * 500 : p->rate * 1000;
 }
 
 int64_t inbox_pace_take(struct inbox_pace *p, int64_t account_id, int n, int64_t now_ms)
@@ -71,21 +75,22 @@ int64_t inbox_pace_take(struct inbox_pace *p, int64_t account_id, int n, int64_t
         return 0;
     pthread_mutex_lock(&p->mu);
     struct bucket *b = find(p, account_id, now_ms);
-    double rate = rate_at(p, b, now_ms);
+    int64_t gain = per_ms_u(p, b, now_ms);
     if (now_ms > b->last_ms) {
-        b->tokens += (double)(now_ms - b->last_ms) * rate / 1000.0;
-        if (b->tokens > p->cap)
-            b->tokens = p->cap;
+        int64_t elapsed = now_ms - b->last_ms;
+        b->tokens_u += (elapsed < MAX_ELAPSED_MS ? elapsed : MAX_ELAPSED_MS) * gain;
+        if (b->tokens_u > p->cap_u)
+            b->tokens_u = p->cap_u;
         b->last_ms = now_ms;
     }
-    double want = (double)n > p->cap ? p->cap : (double)n;
+    int64_t want = (int64_t)n * MICRO > p->cap_u ? p->cap_u : (int64_t)n * MICRO;
     int64_t wait = 0;
-    if (b->tokens >= want)
-        b->tokens -= want;
+    if (b->tokens_u >= want)
+        b->tokens_u -= want;
     else
-        wait = (int64_t)ceil((want - b->tokens) * 1000.0 / rate);
+        wait = (want - b->tokens_u + gain - 1) / gain;
     pthread_mutex_unlock(&p->mu);
-    return wait > 0 ? wait : 0;
+    return wait;
 }
 
 void inbox_pace_usage(struct inbox_pace *p, int64_t account_id, int max_pct, int64_t now_ms)

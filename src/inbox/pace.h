@@ -22,7 +22,7 @@ struct inbox_pace;
 
 /* rate_per_s <= 0: no pacing (every take succeeds). Caller owns the result; free with
  * inbox_pace_free(). */
-struct inbox_pace *inbox_pace_new(double rate_per_s);
+struct inbox_pace *inbox_pace_new(int64_t rate_per_s);
 void inbox_pace_free(struct inbox_pace *p);
 
 /* Takes n calls' worth for account_id at now_ms: 0 when they may go now (and they are taken),

@@ -364,7 +364,7 @@ static enum err start_replies(struct inbox *in, const struct inbox_opts *o)
     log_info("agent.ready", LOG_BOOL("llm", agent_has_llm(in->agent)));
     in->business_name = xstrdup(o->business_name ? o->business_name : "our business");
     in->turn_burst_ms = o->turn_burst_ms;
-    in->pace = inbox_pace_new((double)o->send_rate);
+    in->pace = inbox_pace_new(o->send_rate);
     in->gapfill_interval_ms = o->gapfill_interval_s * 1000;
     in->silent_floor_ms = o->silent_floor_s * 1000;
     in->is_replying = true;
