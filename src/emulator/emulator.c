@@ -101,7 +101,7 @@ enum err emulator_start(const struct emulator_opts *o, struct emulator **out)
     }
     struct http_server_opts ho = {.host = o->host ? o->host : "127.0.0.1",
                                   .port = o->port,
-                                  .threads = 4,
+                                  .threads = 16, /* slow-answer faults sleep in a thread */
                                   .idle_timeout_s = 60};
     enum err rc = http_server_start(&ho, box->routes, N_ROUTES, &e->http);
     if (rc == ERR_OK) {

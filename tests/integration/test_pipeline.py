@@ -139,3 +139,231 @@ class TestErrorClasses(ReplyTestCase):
                 self.assertEqual(self.server.scalar(
                     "SELECT status FROM accounts WHERE external_id = ?", (PAGE_ID,)), status)
         self.stop_and_check(self.server)
+
+
+class TestGapFiller(ReplyTestCase):
+    server_env = {"SB_GAPFILL_INTERVAL_S": "1"}
+
+    def test_a_lost_webhook_is_found_and_answered_once(self):
+        self.fault("drop_webhook", path="messages", method=None)  # Meta loses this one
+        said = self.customer_says(QUESTION)
+        got = self.wait_replies(said["thread"], 1, timeout=20)
+        self.assertEqual(len(got), 1, got)
+        self.assertEqual(self.faults_left(), 0)
+        self.assertEqual(self.server.scalar(
+            "SELECT count(*) FROM messages WHERE direction = 'in' AND mid = ?",
+            (said["mid"],)), 1)
+        self.assertEqual(self.server.scalar("SELECT count(*) FROM events WHERE mid = ?",
+                                            (said["mid"],)), 0)  # no webhook ever came
+        self.assertGreaterEqual(self.log_count("gapfill.found"), 1)
+        time.sleep(2.5)  # two more rounds find nothing new
+        self.assertEqual(self.log_count("gapfill.found"), 1)
+        self.assertEqual(len(self.replies(said["thread"])), 1)
+        self.assertEqual(self.server.metrics().get("switchboard_gapfill_messages_total"), 1)
+        self.stop_and_check(self.server)
+
+
+class TestKill9DuringSending(ReplyTestCase):
+    def restart(self):
+        self.server.kill9()
+        self.server.restart()
+        self.point_webhook()
+
+    def test_killed_while_meta_answers_is_answered_once(self):
+        # Meta stores the reply, its echo is lost, and its answer takes 5 s: the process dies
+        # in between, so nothing of ours knows the reply went out.
+        self.fault("drop_echo", path="", method=None)
+        self.fault("slow_answer", delay_ms=5000)
+        thread = self.customer_says(QUESTION)["thread"]
+        self.assertEqual(len(self.wait_replies(thread, 1)), 1)
+        self.assertEqual(self.out_rows()[0][1], "queued")  # we have no answer yet
+        self.restart()
+        for _ in deadline_loop(15, 0.1):
+            if self.server.scalar("SELECT count(*) FROM messages WHERE direction = 'out'"
+                                  " AND status = 'sent'"):
+                break
+        rows = self.out_rows()
+        got = self.replies(thread)
+        self.assertEqual(len(got), 1, got)  # never sent a second time
+        self.assertEqual(rows[0][1:3], ("sent", got[0]["mid"]))  # found in Meta's copy
+        self.assertEqual(self.log_count("send.reconciled"), 1)
+        self.stop_and_check(self.server)
+
+    def test_killed_during_many_sends_each_answered_once(self):
+        n = 4
+        self.fault("drop_echo", count=n, path="", method=None)
+        self.fault("slow_answer", count=n, delay_ms=4000)
+        threads = [self.customer_says(QUESTION, customer=i)["thread"] for i in range(n)]
+        for _ in deadline_loop(15, 0.05):
+            if sum(len(self.replies(t)) for t in threads) >= 2:
+                break
+        self.restart()
+        for _ in deadline_loop(30, 0.1):
+            if self.server.scalar("SELECT count(*) FROM messages WHERE direction = 'out'"
+                                  " AND status = 'sent'") == n:
+                break
+        time.sleep(1.0)
+        for t in threads:
+            self.assertEqual(len(self.replies(t)), 1, self.thread(t))
+        self.assertEqual([r[1] for r in self.out_rows()], ["sent"] * n)
+        self.assertEqual(self.server.scalar("SELECT count(*) FROM messages WHERE direction ="
+                                            " 'in'"), n)
+        self.stop_and_check(self.server)
+
+
+# ---- with an operator signed in (the dashboard's API) ----
+
+from test_dashboard_live import DAY_MS, KB_DIR, LiveCase  # noqa: E402
+
+MIN_MS = 60 * 1000
+
+
+class TestWindowEdges(LiveCase):
+    emu_args = ("--start-days-ago", "9")
+    server_env = {"SB_KB_DIR": KB_DIR, "SB_TURN_BURST_MS": "300"}
+
+    def advance(self, ms):
+        r = self.emu.control("POST", "/_emulator/clock", {"advance_ms": ms})
+        self.assertEqual(r.status // 100, 2, r)
+
+    def window(self, conv):
+        st, c = self.api("GET", "/api/conversations/%d" % conv)
+        self.assertEqual(st, 200, c)
+        return c["conversation"]["window"]
+
+    def reply(self, conv, text):
+        return self.api("POST", "/api/conversations/%d/reply" % conv, {"text": text})
+
+    def sent_row(self, conv, author):
+        for _ in deadline_loop(10):
+            rows = self.server.query(
+                "SELECT status, messaging_type, tag FROM messages WHERE conversation_id = ?"
+                " AND author = ?", (conv, author))
+            if rows and rows[-1][0] in ("sent", "failed"):
+                return rows[-1]
+        return None
+
+    def test_23_59_24_01_6_days_8_days(self):
+        # The emulator's clock starts 9 days back: each customer writes at the age given,
+        # then the clock comes forward to now, where the replies are made.
+        ages = [8 * DAY_MS, 6 * DAY_MS, DAY_MS + MIN_MS, DAY_MS - MIN_MS]  # customers 0..3
+        behind = 9 * DAY_MS
+        for i, age in enumerate(ages):
+            self.advance(behind - age)
+            behind = age
+            self.say("do you ship to canada?", i)
+        self.advance(behind)  # now
+        convs = [self.conversation_id(i) for i in range(4)]
+        # 23:59: the AI answers, RESPONSE
+        self.assertEqual(self.sent_row(convs[3], "ai"), ("sent", "RESPONSE", None))
+        # 24:01 and later: the AI stays silent; a person may use HUMAN_AGENT up to 7 days
+        time.sleep(1.0)
+        self.assertEqual(self.server.scalar(
+            "SELECT count(*) FROM messages WHERE author = 'ai' AND conversation_id IN (?, ?, ?)",
+            tuple(convs[:3])), 0)
+        self.assertEqual([self.window(c)["state"] for c in convs],
+                         ["closed", "human_only", "human_only", "open"])
+        for conv in (convs[2], convs[1]):  # 24:01, 6 days
+            st, r = self.reply(conv, "Sorry for the wait: yes, we ship to Canada.")
+            self.assertEqual(st, 200, r)
+            self.assertEqual((r["messaging_type"], r["tag"]), ("MESSAGE_TAG", "HUMAN_AGENT"))
+            self.assertEqual(self.sent_row(conv, "human"), ("sent", "MESSAGE_TAG", "HUMAN_AGENT"))
+        st, r = self.reply(convs[0], "Hello?")  # 8 days: nobody may reply
+        self.assertEqual(st, 409, r)
+        self.assertEqual(r["error"]["code"], "window_closed")
+
+
+class TestComments(LiveCase):
+    server_env = {"SB_KB_DIR": KB_DIR}
+
+    def setUp(self):
+        super().setUp()
+        self.media = [m for m in self.emu.state()["media"]][0]["id"]
+        self.token = self.emu.page_token()
+
+    def comment(self, text, customer=0):
+        r = self.emu.control("POST", "/_emulator/customers/%d/comments" % customer,
+                             {"media_id": self.media, "text": text})
+        self.assertEqual(r.status, 200, r)
+        return r.json()["id"]
+
+    def settled(self, comment_id):
+        for _ in deadline_loop(15):
+            rows = self.server.query("SELECT status, action, reply_id, is_hidden, error"
+                                     " FROM comments WHERE comment_id = ?", (comment_id,))
+            if rows and rows[0][0] != "new":
+                return rows[0]
+        return None
+
+    def set(self, **kv):
+        st, r = self.api("PUT", "/api/settings",
+                         {k.replace("__", "."): v for k, v in kv.items()})
+        self.assertEqual(st, 200, r)
+
+    def replies_of(self, comment_id):
+        r = self.emu.graph("GET", "/%s/replies" % comment_id, token=self.token)
+        self.assertEqual(r.status, 200, r)
+        return r.json()["data"]
+
+    def test_left_by_default(self):
+        cid = self.comment("do you ship to canada?")
+        self.assertEqual(self.settled(cid)[:2], ("done", "left"))
+        self.assertEqual(self.replies_of(cid), [])
+
+    def test_public_reply(self):
+        self.set(comments__mode="reply_public")
+        cid = self.comment("do you ship to canada?")
+        row = self.settled(cid)
+        self.assertEqual(row[:2], ("done", "public"), row)
+        got = self.replies_of(cid)
+        self.assertEqual([g["id"] for g in got], [row[2]])
+        self.assertIn("Canada", got[0]["text"])
+
+    def test_one_private_reply_per_comment(self):
+        self.set(comments__mode="reply_private")
+        cid = self.comment("do you ship to canada?", customer=1)
+        row = self.settled(cid)
+        self.assertEqual(row[:2], ("done", "private"), row)
+        thread = [t for t in self.emu.state()["threads"]
+                  if t["customer"] == 1 and t["channel"] == "instagram"][0]
+        msgs = self.emu.control("GET", "/_emulator/threads/%s" % thread["id"]).json()["messages"]
+        self.assertEqual([m["mid"] for m in msgs if m["direction"] == "out"], [row[2]])
+        # the echo of the private reply pauses nothing and warns of nothing
+        time.sleep(0.5)
+        self.assertEqual(sum(1 for e in self.server.log_events()
+                             if e.get("event") == "echo.unmatched"), 0)
+
+    def test_offensive_comment_hidden_and_not_answered(self):
+        self.set(comments__mode="reply_public", comments__hide_offensive="true")
+        cid = self.comment("you are all idiots")
+        row = self.settled(cid)
+        self.assertEqual(row[:2], ("done", "hidden"), row)
+        self.assertEqual(row[3], 1)
+        r = self.emu.graph("GET", "/%s" % cid, token=self.token, params={"fields": "hidden"})
+        self.assertEqual(r.json().get("hidden"), True, r)
+        self.assertEqual(self.replies_of(cid), [])
+
+
+class TestSilentAccounts(LiveCase):
+    server_env = {"SB_SILENT_FLOOR_S": "4"}
+
+    def test_alert_raised_and_cleared(self):
+        # Nothing has come for any account since it was connected: after the floor each is
+        # flagged, once.
+        for _ in deadline_loop(20, 0.2):
+            if self.server.metrics().get("switchboard_accounts_silent") == 3:
+                break
+        self.assertEqual(self.server.metrics().get("switchboard_accounts_silent"), 3)
+        st, r = self.api("GET", "/api/accounts")
+        self.assertEqual([a["silent"] for a in r["accounts"]], [True, True, True])
+        self.assertEqual(sum(1 for e in self.server.log_events()
+                             if e.get("event") == "account.silent"), 3)
+        # A message clears the Page's alert at once.
+        self.say("hello", 0)
+        for _ in deadline_loop(3, 0.05):
+            st, r = self.api("GET", "/api/accounts")
+            page = [a for a in r["accounts"] if a["external_id"] == PAGE_ID][0]
+            if not page["silent"]:
+                break
+        self.assertFalse(page["silent"], page)
+        self.assertIsNotNone(page["last_event_at"])
