@@ -25,7 +25,7 @@ struct store;
 struct store_account;
 
 #define INBOX_SILENT_FACTOR   10
-#define INBOX_SILENT_CHECK_MS (60LL * 1000) /* how often the round runs */
+#define INBOX_SILENT_CHECK_MS (60LL * 1000) /* how often the round runs at most */
 
 /* How long the account may stay quiet before it is silent (ms). */
 int64_t inbox_silent_after_ms(int64_t event_gap_ms, int64_t floor_ms);

@@ -273,11 +273,14 @@ static void maybe_gapfill(struct worker *w, int64_t *next)
         log_warn("gapfill.schedule_failed", LOG_ERR(rc));
 }
 
-/* Worker 0 raises and clears the silent-account alerts every INBOX_SILENT_CHECK_MS. */
+/* Worker 0 raises and clears the silent-account alerts every INBOX_SILENT_CHECK_MS, or a
+ * quarter of the floor when that is shorter (never more often than once a second). */
 static void maybe_check_silence(struct worker *w, int64_t *last)
 {
     int64_t now = clock_now_ms();
-    if (w->index != 0 || now - *last < INBOX_SILENT_CHECK_MS)
+    int64_t every = w->in->silent_floor_ms / 4;
+    every = every < 1000 ? 1000 : every > INBOX_SILENT_CHECK_MS ? INBOX_SILENT_CHECK_MS : every;
+    if (w->index != 0 || now - *last < every)
         return;
     *last = now;
     enum err rc = inbox_check_silence(w->store, w->in->silent_floor_ms, now, NULL);
