@@ -363,6 +363,7 @@ struct store_privacy_counts {
     int64_t contacts, conversations, messages;
     int64_t events;       /* raw webhook events sent by or to the person's scoped ids */
     int64_t dead_letters; /* unusable webhook bodies that mention those ids */
+    int64_t comments;     /* their comments on the business's posts (the rows, not Meta's) */
 };
 
 /* Erases everything stored about user_id, in the caller's transaction (call inside
@@ -393,7 +394,8 @@ struct store_field {
 typedef enum err store_row_fn(void *ctx, const char *table, const struct store_field *fields,
                               size_t n_fields);
 /* Calls fn once per row stored about user_id, table by table ("accounts", "contacts",
- * "conversations", "messages", "events", "dead_letters", "deletion_requests"). Tokens and
+ * "conversations", "messages", "events", "comments", "dead_letters", "deletion_requests").
+ * Tokens and
  * any other sealed column (*_enc) are never passed. A non-OK return from fn stops the walk
  * and is returned. */
 MUST_USE enum err store_privacy_export(struct store *s, const char *user_id, store_row_fn *fn,
