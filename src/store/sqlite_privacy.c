@@ -171,10 +171,10 @@ static const struct {
                  " JOIN contacts c ON c.id = v.contact_id WHERE c.user_id = ?1 ORDER BY m.id"},
     {"events", "SELECT * FROM events WHERE sender_id IN " SCOPED_IDS
                " OR recipient_id IN " SCOPED_IDS " ORDER BY id"},
+    {"comments", "SELECT * FROM comments WHERE from_id IN " SCOPED_IDS " ORDER BY id"},
     {"dead_letters", "SELECT * FROM dead_letters WHERE payload IS NOT NULL AND EXISTS ("
                      "SELECT 1 FROM " SCOPED_IDS " AS p WHERE instr(CAST(dead_letters.payload"
                      " AS TEXT), '\"' || p.scoped_id || '\"') > 0) ORDER BY id"},
-    {"comments", "SELECT * FROM comments WHERE from_id IN " SCOPED_IDS " ORDER BY id"},
     {"deletion_requests", "SELECT * FROM deletion_requests WHERE user_id = ?1"
                           " ORDER BY created_at, code"},
 };

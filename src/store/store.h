@@ -395,8 +395,7 @@ typedef enum err store_row_fn(void *ctx, const char *table, const struct store_f
                               size_t n_fields);
 /* Calls fn once per row stored about user_id, table by table ("accounts", "contacts",
  * "conversations", "messages", "events", "comments", "dead_letters", "deletion_requests").
- * Tokens and
- * any other sealed column (*_enc) are never passed. A non-OK return from fn stops the walk
+ * Tokens and any other sealed column (*_enc) are never passed. A non-OK return from fn stops the walk
  * and is returned. */
 MUST_USE enum err store_privacy_export(struct store *s, const char *user_id, store_row_fn *fn,
                                        void *ctx);
