@@ -55,7 +55,7 @@ void emu_reply(struct emu_call *c, int status, json_t *body)
     json_decref(body);
     size_t len = strlen(text);
     if (c->has_after && status / 100 == 2) { /* mu is released: sleeping holds up nobody */
-        log_info("emulator.fault", LOG_STR("kind", fault_names[c->after.kind]),
+        log_info("emulator.fault", LOG_STR("kind", emu_fault_kind_name(c->after.kind)),
                  LOG_STR("path", http_req_path(c->req)));
         if (c->after.kind == EMU_FAULT_SLOW_ANSWER)
             clock_sleep_ms(c->after.delay_ms > 0 ? c->after.delay_ms : 2000);
