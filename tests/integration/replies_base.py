@@ -80,12 +80,15 @@ class ReplyTestCase(EmulatorTestCase):
         return self.server.query("SELECT author, status, mid, correlation, error_message"
                                  " FROM messages WHERE direction = 'out' ORDER BY id")
 
-    def conversation_of(self, customer=0, page_id=PAGE_ID):
+    def conversation_of(self, customer=0, page_id=PAGE_ID, timeout=10):
+        """The customer's conversation, waiting for its webhook to be stored."""
         psid = self.customers[customer]["psid"][page_id]
-        rows = self.server.query("SELECT v.id FROM conversations v"
-                                 " JOIN contacts c ON c.id = v.contact_id WHERE c.scoped_id = ?",
-                                 (psid,))
-        return rows[0][0] if rows else None
+        for _ in deadline_loop(timeout, 0.05):
+            rows = self.server.query("SELECT v.id FROM conversations v JOIN contacts c"
+                                     " ON c.id = v.contact_id WHERE c.scoped_id = ?", (psid,))
+            if rows:
+                return rows[0][0]
+        self.fail("no conversation for customer %d" % customer)
 
     def mode(self, customer=0, page_id=PAGE_ID):
         psid = self.customers[customer]["psid"][page_id]
