@@ -61,9 +61,9 @@ json_t *dash_account_json(struct arena *a, const struct store_account *acct, int
     json_object_set_new(o, "subscribed_fields", csv_array(acct->subscribed_fields));
     json_object_set_new(o, "warning", str_or_null(meta_account_warning(a, acct, now_ms)));
     /* the messaging pipeline: Meta's throttling, and the silent-account alert */
-    json_object_set_new(o, "sends_paused_until", iso_or_null(acct->send_paused_until > now_ms
-                                                                 ? acct->send_paused_until
-                                                                 : 0));
+    json_object_set_new(
+        o, "sends_paused_until",
+        iso_or_null(acct->send_paused_until > now_ms ? acct->send_paused_until : 0));
     json_object_set_new(o, "last_event_at", iso_or_null(acct->last_event_at));
     json_object_set_new(o, "silent", json_boolean(acct->silent_since > 0));
     json_object_set_new(o, "silent_since", iso_or_null(acct->silent_since));

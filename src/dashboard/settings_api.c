@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "agent/agent.h"
-#include "inbox/comments.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "inbox/comments.h"
 
 enum kind { K_TEXT, K_LINES, K_NUMBER, K_INT, K_BOOL, K_CHOICE };
 
@@ -47,7 +47,7 @@ static const struct setting {
 /* One account's own comments mode: "comments.mode:<account external id>" (checked as
  * comments.mode). */
 #define ACCOUNT_MODE_PREFIX INBOX_SETTING_COMMENTS_MODE ":"
-#define N_SETTINGS (sizeof settings / sizeof settings[0])
+#define N_SETTINGS          (sizeof settings / sizeof settings[0])
 
 static bool is_account_mode_key(const char *key)
 {

@@ -145,16 +145,11 @@ json_t *emu_param_json(struct emu_call *c, const char *name)
 /* ---- faults ---- */
 
 static const char *const fault_names[EMU_FAULT_N_KINDS] = {
-    [EMU_FAULT_HTTP_500] = "http_500",
-    [EMU_FAULT_TIMEOUT] = "timeout",
-    [EMU_FAULT_RATE_LIMIT] = "rate_limit",
-    [EMU_FAULT_WINDOW_CLOSED] = "window_closed",
-    [EMU_FAULT_TOKEN_EXPIRED] = "token_expired",
-    [EMU_FAULT_USER_UNAVAILABLE] = "user_unavailable",
-    [EMU_FAULT_SLOW_ANSWER] = "slow_answer",
-    [EMU_FAULT_LOST_ANSWER] = "lost_answer",
-    [EMU_FAULT_DROP_WEBHOOK] = "drop_webhook",
-    [EMU_FAULT_DROP_ECHO] = "drop_echo",
+    [EMU_FAULT_HTTP_500] = "http_500",           [EMU_FAULT_TIMEOUT] = "timeout",
+    [EMU_FAULT_RATE_LIMIT] = "rate_limit",       [EMU_FAULT_WINDOW_CLOSED] = "window_closed",
+    [EMU_FAULT_TOKEN_EXPIRED] = "token_expired", [EMU_FAULT_USER_UNAVAILABLE] = "user_unavailable",
+    [EMU_FAULT_SLOW_ANSWER] = "slow_answer",     [EMU_FAULT_LOST_ANSWER] = "lost_answer",
+    [EMU_FAULT_DROP_WEBHOOK] = "drop_webhook",   [EMU_FAULT_DROP_ECHO] = "drop_echo",
 };
 
 const char *emu_fault_kind_name(enum emu_fault_kind k)

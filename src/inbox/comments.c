@@ -111,8 +111,7 @@ bool inbox_comment_is_offensive(const char *text, const char *lexicon)
 
 /* ---- queueing, from the webhook job ---- */
 
-enum err inbox_queue_comment(struct queue *q, struct store *s, int64_t comment_row,
-                             int64_t now_ms)
+enum err inbox_queue_comment(struct queue *q, struct store *s, int64_t comment_row, int64_t now_ms)
 {
     char payload[32], dedupe[48];
     int len = snprintf(payload, sizeof payload, "%lld", (long long)comment_row);
@@ -204,7 +203,9 @@ static const char *answer(struct cjob *c, const char **why)
     struct agent_context ctx = {
         .platform = ig ? "Instagram" : "Messenger",
         .max_bytes = !public && ig ? META_IG_TEXT_MAX_BYTES : 0,
-        .max_chars = public ? META_COMMENT_MAX_CHARS : ig ? 0 : META_MESSENGER_TEXT_MAX_CHARS,
+        .max_chars = public ? META_COMMENT_MAX_CHARS
+                     : ig   ? 0
+                            : META_MESSENGER_TEXT_MAX_CHARS,
         .customer_username = c->cm.from_name,
         .incoming = &in,
         .n_incoming = 1,
@@ -240,8 +241,8 @@ static void reply(struct cjob *c, const struct meta_send_account *who)
     } else {
         struct meta_message m = {.kind = META_CONTENT_TEXT,
                                  .u.text = text,
-                                 .metadata = arena_printf(c->a, "sb:comment:%lld",
-                                                          (long long)c->cm.id)};
+                                 .metadata =
+                                     arena_printf(c->a, "sb:comment:%lld", (long long)c->cm.id)};
         struct meta_send_result res = {0};
         rc = meta_private_reply(c->w->in->graph, c->a, who, c->cm.comment_id, &m, &res, &c->gerr);
         id = res.message_id;

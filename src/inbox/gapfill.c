@@ -36,9 +36,9 @@ static struct metric *m_found;
 
 void inbox_gapfill_metrics(void)
 {
-    m_found = metrics_counter("switchboard_gapfill_messages_total",
-                              "Customer messages found by the gap filler that no webhook brought",
-                              NULL);
+    m_found =
+        metrics_counter("switchboard_gapfill_messages_total",
+                        "Customer messages found by the gap filler that no webhook brought", NULL);
 }
 
 enum err inbox_schedule_gapfill(struct inbox *in, struct store *s, int64_t now_ms)
@@ -210,8 +210,8 @@ enum err inbox_run_gapfill(struct worker *w, const struct store_job *job, const 
     arena_init(&a);
     struct gap g = {.w = w, .a = &a, .now = clock_now_ms()};
     enum err rc = store_account_by_id(w->store, &a, id, &g.acct);
-    bool skip = rc == ERR_NOT_FOUND || (rc == ERR_OK && (g.acct.status != STORE_ACCOUNT_ACTIVE ||
-                                                         !w->in->is_replying));
+    bool skip = rc == ERR_NOT_FOUND ||
+                (rc == ERR_OK && (g.acct.status != STORE_ACCOUNT_ACTIVE || !w->in->is_replying));
     if (rc == ERR_OK && !skip && read_meta(&g) != ERR_OK)
         skip = true; /* logged; the next round reads again */
     if (skip)

@@ -39,8 +39,8 @@ struct inbox_opts {
 };
 
 /* Job kinds of the reply path (the payload is ids as decimal text). */
-#define INBOX_JOB_TURN "turn" /* "<conversation id> <message id>": answer what is unanswered */
-#define INBOX_JOB_SEND "send" /* "<message id>": send one outgoing row */
+#define INBOX_JOB_TURN    "turn" /* "<conversation id> <message id>": answer what is unanswered */
+#define INBOX_JOB_SEND    "send" /* "<message id>": send one outgoing row */
 #define INBOX_JOB_GAPFILL "gapfill" /* "<account id>": read Meta's recent conversations */
 #define INBOX_JOB_COMMENT "comment" /* "<comments row id>": leave, reply to or hide it */
 

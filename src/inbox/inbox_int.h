@@ -41,8 +41,8 @@ struct inbox {
     struct meta_vault *vault;
     char *business_name;
     int64_t turn_burst_ms;
-    struct agent *agent;     /* the AI's decisions (shared by the workers, read-only) */
-    struct inbox_pace *pace; /* Send API calls per account (inbox/pace.h) */
+    struct agent *agent;         /* the AI's decisions (shared by the workers, read-only) */
+    struct inbox_pace *pace;     /* Send API calls per account (inbox/pace.h) */
     int64_t gapfill_interval_ms; /* 0: off */
     int64_t silent_floor_ms;
 };

@@ -12,7 +12,7 @@
 #include "core/mem.h"
 
 /* Whole micro-calls, so the arithmetic is exact for every whole rate. */
-#define MICRO         1000000LL
+#define MICRO          1000000LL
 #define MAX_ELAPSED_MS 10000000LL /* ~3 h: long past a full bucket, and no overflow */
 
 struct bucket {

@@ -33,7 +33,8 @@ static enum err check_one(struct store *s, const struct store_account *acct, int
     if (rc == ERR_OK && changed && *silent) {
         int64_t since = acct->last_event_at > 0 ? acct->last_event_at : acct->created_at;
         log_warn("account.silent", LOG_INT("account", acct->id),
-                 LOG_STR("external_id", acct->external_id), LOG_INT("quiet_s", (now_ms - since) / 1000),
+                 LOG_STR("external_id", acct->external_id),
+                 LOG_INT("quiet_s", (now_ms - since) / 1000),
                  LOG_INT("usual_gap_s", acct->event_gap_ms / 1000));
     }
     return rc;

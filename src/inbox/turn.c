@@ -135,7 +135,6 @@ static enum err load_context(struct turn *t)
     return rc;
 }
 
-
 /* Stores the reply (queued, with a fresh correlation for the echo) and queues its send. */
 static enum err store_reply(struct worker *w, int64_t conv, const struct agent_decision *d,
                             int64_t now_ms)

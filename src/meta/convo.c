@@ -53,8 +53,8 @@ bool meta_parse_graph_time(const char *s, int64_t *ms)
         return false;
     int y1, y2, mo, d, h, mi, se;
     if (!two(s, &y1) || !two(s + 2, &y2) || s[4] != '-' || !two(s + 5, &mo) || s[7] != '-' ||
-        !two(s + 8, &d) || s[10] != 'T' || !two(s + 11, &h) || s[13] != ':' ||
-        !two(s + 14, &mi) || s[16] != ':' || !two(s + 17, &se))
+        !two(s + 8, &d) || s[10] != 'T' || !two(s + 11, &h) || s[13] != ':' || !two(s + 14, &mi) ||
+        s[16] != ':' || !two(s + 17, &se))
         return false;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return false;

@@ -46,7 +46,7 @@ struct meta_convo_msg {
 struct meta_convo {
     const char *id;
     int64_t updated_ms;
-    const char *customer_id; /* the participant that is not the business; NULL when unknown */
+    const char *customer_id;     /* the participant that is not the business; NULL when unknown */
     struct meta_convo_msg *msgs; /* newest first, as Meta lists them */
     size_t n_msgs;
 };
@@ -73,8 +73,7 @@ MUST_USE enum err meta_parse_conversations(struct arena *a, const json_t *body,
  * ERR_INVALID before anything is sent for a bad account or max. */
 MUST_USE enum err meta_list_conversations(struct meta_graph *g, struct arena *a,
                                           const struct meta_convo_account *acct,
-                                          const char *user_id, size_t max,
-                                          struct meta_convo **out, size_t *n,
-                                          struct meta_graph_error *gerr);
+                                          const char *user_id, size_t max, struct meta_convo **out,
+                                          size_t *n, struct meta_graph_error *gerr);
 
 #endif

@@ -16,7 +16,7 @@
     "id, platform, external_id, page_id, name, username, picture_url, token_enc,"                  \
     " coalesce(token_expires_at, 0), coalesce(data_access_expires_at, 0), user_id, scopes,"        \
     " status, status_reason, subscribed_fields, coalesce(subscribed_at, 0), created_at,"           \
-    " updated_at, coalesce(send_paused_until, 0), coalesce(last_event_at, 0),"                    \
+    " updated_at, coalesce(send_paused_until, 0), coalesce(last_event_at, 0),"                     \
     " coalesce(event_gap_ms, 0), coalesce(silent_since, 0)"
 
 /* Steps a statement that returns no rows and finalizes it; *changes = rows changed. */

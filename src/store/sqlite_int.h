@@ -59,7 +59,7 @@ struct sqlite_store {
     sqlite3_stmt *inbox_stmts[SQLITE_INBOX_STMTS];
     sqlite3_stmt *kb_stmts[SQLITE_KB_STMTS]; /* a search runs them every turn */
     sqlite3_stmt *seen_stmt; /* sqlite_pipeline.c's store_account_seen(): every event */
-    bool bus_pending; /* this transaction wrote bus events (sqlite_dash.c's hooks) */
+    bool bus_pending;        /* this transaction wrote bus events (sqlite_dash.c's hooks) */
 };
 
 /* The prepared statement for id, reset and with its bindings cleared. NULL on failure. */

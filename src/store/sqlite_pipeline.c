@@ -60,8 +60,8 @@ static enum err account_seen(struct store *base, int64_t id, int64_t ts_ms, int6
         sqlite3_reset(s->seen_stmt);
         sqlite3_clear_bindings(s->seen_stmt);
     } else {
-        int rc = sqlite3_prepare_v3(s->db, seen_sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                    &s->seen_stmt, NULL);
+        int rc =
+            sqlite3_prepare_v3(s->db, seen_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->seen_stmt, NULL);
         if (rc != SQLITE_OK)
             return sqlite_err(s, rc, "prepare account_seen");
     }
@@ -73,14 +73,13 @@ static enum err account_seen(struct store *base, int64_t id, int64_t ts_ms, int6
     return rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, "account_seen");
 }
 
-static enum err account_set_silent(struct store *base, int64_t id, int64_t since_ms,
-                                   int64_t now_ms, bool *changed)
+static enum err account_set_silent(struct store *base, int64_t id, int64_t since_ms, int64_t now_ms,
+                                   bool *changed)
 {
     struct sqlite_store *s = SQ(base);
     (void)now_ms;
-    sqlite3_stmt *st =
-        sqlite_prepare_once(s, "UPDATE accounts SET silent_since = ?2 WHERE id = ?1"
-                               " AND silent_since IS NOT ?2");
+    sqlite3_stmt *st = sqlite_prepare_once(s, "UPDATE accounts SET silent_since = ?2 WHERE id = ?1"
+                                              " AND silent_since IS NOT ?2");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
@@ -93,8 +92,8 @@ static enum err message_id_by_mid(struct store *base, int64_t conv, const char *
 {
     struct sqlite_store *s = SQ(base);
     *id = 0;
-    sqlite3_stmt *st = sqlite_prepare_once(
-        s, "SELECT id FROM messages WHERE conversation_id = ?1 AND mid = ?2");
+    sqlite3_stmt *st =
+        sqlite_prepare_once(s, "SELECT id FROM messages WHERE conversation_id = ?1 AND mid = ?2");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, conv);
@@ -102,7 +101,8 @@ static enum err message_id_by_mid(struct store *base, int64_t conv, const char *
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *id = sqlite3_column_int64(st, 0);
-    enum err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, "message_by_mid");
+    enum err e =
+        rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK : sqlite_err(s, rc, "message_by_mid");
     sqlite3_finalize(st);
     return e;
 }

@@ -112,8 +112,8 @@ static const struct {
 
 static int64_t *erase_count(struct store_privacy_counts *c, size_t step)
 {
-    int64_t *slots[] = {&c->events,   &c->dead_letters,  &c->comments, &c->messages,
-                        &c->conversations, &c->contacts, &c->accounts};
+    int64_t *slots[] = {&c->events,        &c->dead_letters, &c->comments, &c->messages,
+                        &c->conversations, &c->contacts,     &c->accounts};
     return slots[step];
 }
 

@@ -83,8 +83,8 @@ MUST_USE enum err store_job_extend(struct store *s, int64_t id, const char *owne
                                    int64_t lease_until_ms);
 /* Puts the job back to run at run_at_ms without counting this attempt (the job did not run:
  * it waits for something outside it, e.g. Meta's throttling of its account). */
-MUST_USE enum err store_job_defer(struct store *s, int64_t id, const char *owner,
-                                  int64_t run_at_ms, int64_t now_ms);
+MUST_USE enum err store_job_defer(struct store *s, int64_t id, const char *owner, int64_t run_at_ms,
+                                  int64_t now_ms);
 /* Moves the job to the dead letters with its payload and reason. */
 MUST_USE enum err store_job_bury(struct store *s, int64_t id, const char *owner, const char *reason,
                                  int64_t now_ms);
@@ -395,8 +395,8 @@ typedef enum err store_row_fn(void *ctx, const char *table, const struct store_f
                               size_t n_fields);
 /* Calls fn once per row stored about user_id, table by table ("accounts", "contacts",
  * "conversations", "messages", "events", "comments", "dead_letters", "deletion_requests").
- * Tokens and any other sealed column (*_enc) are never passed. A non-OK return from fn stops the walk
- * and is returned. */
+ * Tokens and any other sealed column (*_enc) are never passed. A non-OK return from fn stops the
+ * walk and is returned. */
 MUST_USE enum err store_privacy_export(struct store *s, const char *user_id, store_row_fn *fn,
                                        void *ctx);
 
@@ -739,8 +739,8 @@ MUST_USE enum err store_account_pause_sends(struct store *s, int64_t id, int64_t
                                             int64_t now_ms);
 
 /* The id of the conversation's message with Meta's id mid; *id 0 when there is none. */
-MUST_USE enum err store_message_id_by_mid(struct store *s, int64_t conversation_id,
-                                          const char *mid, int64_t *id);
+MUST_USE enum err store_message_id_by_mid(struct store *s, int64_t conversation_id, const char *mid,
+                                          int64_t *id);
 
 /* Comments on the business's posts and media (Instagram comments, Page feed comments). */
 struct store_comment_new {
@@ -775,8 +775,8 @@ MUST_USE enum err store_comments_list(struct store *s, struct arena *a, int64_t 
 
 /* What was done about a comment. */
 struct store_comment_settle {
-    const char *status; /* "done" or "failed" */
-    const char *action; /* "left", "public", "private", "hidden" */
+    const char *status;                        /* "done" or "failed" */
+    const char *action;                        /* "left", "public", "private", "hidden" */
     const char *reply_text, *reply_id, *error; /* NULL: none */
     bool is_hidden;
 };

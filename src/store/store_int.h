@@ -101,8 +101,7 @@ struct store_agent_ops {
 
 /* The messaging pipeline: send pauses, liveliness, comments (sqlite_pipeline.c). */
 struct store_pipeline_ops {
-    enum err (*account_pause_sends)(struct store *s, int64_t id, int64_t until_ms,
-                                    int64_t now_ms);
+    enum err (*account_pause_sends)(struct store *s, int64_t id, int64_t until_ms, int64_t now_ms);
     enum err (*account_seen)(struct store *s, int64_t id, int64_t ts_ms, int64_t now_ms);
     enum err (*account_set_silent)(struct store *s, int64_t id, int64_t since_ms, int64_t now_ms,
                                    bool *changed);

@@ -60,7 +60,7 @@ static void test_unpaced_and_odd_inputs(void **state)
         assert_true(inbox_pace_take(p, 1, 3, T0) == 0);
     inbox_pace_free(p);
     p = inbox_pace_new(2);
-    assert_true(inbox_pace_take(p, 1, 50, T0) == 0); /* more than the bucket: a full bucket */
+    assert_true(inbox_pace_take(p, 1, 50, T0) == 0);      /* more than the bucket: a full bucket */
     assert_true(inbox_pace_take(p, 1, 1, T0 - 5000) > 0); /* the clock going back adds nothing */
     assert_true(inbox_pace_take(p, 1, 0, T0) == 0);
     inbox_pace_free(p);
