@@ -147,7 +147,7 @@ static const char *customer_of(struct arena *a, const json_t *c, const char *bus
         if (id && *id && (!business_id || strcmp(id, business_id) != 0))
             return id;
     }
-    for (size_t k = 0; k < cv->n_msgs; k++)
+    for (size_t k = 0; cv->msgs && k < cv->n_msgs; k++)
         if (!cv->msgs[k].is_business && cv->msgs[k].from_id)
             return cv->msgs[k].from_id;
     return NULL;
