@@ -12,7 +12,6 @@
 #include "inbox/comments.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,16 +112,7 @@ bool inbox_comment_is_offensive(const char *text, const char *lexicon)
 
 enum err inbox_queue_comment(struct queue *q, struct store *s, int64_t comment_row, int64_t now_ms)
 {
-    char payload[32], dedupe[48];
-    int len = snprintf(payload, sizeof payload, "%lld", (long long)comment_row);
-    snprintf(dedupe, sizeof dedupe, "comment:%lld", (long long)comment_row);
-    struct queue_job j = {.kind = INBOX_JOB_COMMENT,
-                          .dedupe = dedupe,
-                          .payload = payload,
-                          .payload_len = (size_t)len,
-                          .run_at_ms = now_ms};
-    int64_t id;
-    return queue_enqueue(q, s, &j, &id);
+    return inbox_enqueue_id(q, s, INBOX_JOB_COMMENT, NULL, comment_row, now_ms);
 }
 
 /* ---- the job ---- */
@@ -302,24 +292,10 @@ static enum err settle(struct cjob *c)
     return rc;
 }
 
-static bool parse_id(const struct store_job *job, int64_t *id)
-{
-    char text[32];
-    if (job->payload_len == 0 || job->payload_len >= sizeof text)
-        return false;
-    memcpy(text, job->payload, job->payload_len);
-    text[job->payload_len] = '\0';
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    *id = v;
-    return errno == 0 && *end == '\0' && v > 0;
-}
-
 enum err inbox_run_comment(struct worker *w, const struct store_job *job, const char **reason)
 {
     int64_t id;
-    if (!parse_id(job, &id)) {
+    if (!inbox_job_ids(job, &id, 1)) {
         *reason = "bad comment payload";
         return ERR_INVALID;
     }

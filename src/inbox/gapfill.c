@@ -15,7 +15,6 @@
  */
 #include "inbox/inbox_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,20 +81,6 @@ struct gap {
     size_t n_cv;
     int n_found;
 };
-
-static bool parse_id(const struct store_job *job, int64_t *id)
-{
-    char text[32];
-    if (job->payload_len == 0 || job->payload_len >= sizeof text)
-        return false;
-    memcpy(text, job->payload, job->payload_len);
-    text[job->payload_len] = '\0';
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    *id = v;
-    return errno == 0 && *end == '\0' && v > 0;
-}
 
 /* The account's recent conversations, with no transaction open. A failure is logged and
  * left for the next round. */
@@ -202,7 +187,7 @@ static enum err settle(struct gap *g, const struct store_job *job)
 enum err inbox_run_gapfill(struct worker *w, const struct store_job *job, const char **reason)
 {
     int64_t id;
-    if (!parse_id(job, &id)) {
+    if (!inbox_job_ids(job, &id, 1)) {
         *reason = "bad gapfill payload";
         return ERR_INVALID;
     }

@@ -47,6 +47,14 @@ struct inbox {
     int64_t silent_floor_ms;
 };
 
+/* Queues a job of kind whose payload is id, deduped as "<kind>:<id>", in the caller's
+ * transaction; key NULL: unordered. */
+MUST_USE enum err inbox_enqueue_id(struct queue *q, struct store *s, const char *kind,
+                                   const char *key, int64_t id, int64_t run_at_ms);
+
+/* The n positive ids of a job's payload ("12 345"); false when it holds anything else. */
+bool inbox_job_ids(const struct store_job *job, int64_t *ids, int n);
+
 /* A job's lease kept while the agent works (agent_keepalive_fn): extended past the next
  * call's budget plus a margin whenever until_ms would not cover it. */
 struct inbox_lease {

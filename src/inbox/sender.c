@@ -29,7 +29,6 @@
  */
 #include "inbox/inbox_int.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,20 +83,6 @@ static void fail(struct send *s, const char *handoff, const char *why)
                                               .error_subcode = s->gerr.subcode,
                                               .error_message = why};
     s->handoff = handoff;
-}
-
-static bool parse_id(const struct store_job *job, int64_t *id)
-{
-    char text[32];
-    if (job->payload_len == 0 || job->payload_len >= sizeof text)
-        return false;
-    memcpy(text, job->payload, job->payload_len);
-    text[job->payload_len] = '\0';
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    *id = v;
-    return errno == 0 && *end == '\0' && v > 0;
 }
 
 static enum err load(struct send *s, int64_t id)
@@ -375,7 +360,7 @@ static void log_outcome(const struct send *s)
 enum err inbox_run_send(struct worker *w, const struct store_job *job, const char **reason)
 {
     int64_t id;
-    if (!parse_id(job, &id)) {
+    if (!inbox_job_ids(job, &id, 1)) {
         *reason = "bad send payload";
         return ERR_INVALID;
     }

@@ -19,7 +19,6 @@
  */
 #include "inbox/inbox_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,26 +66,6 @@ enum err inbox_queue_turn(struct queue *q, struct store *s, int64_t conversation
                           .run_at_ms = now_ms + burst_ms};
     int64_t id;
     return queue_enqueue(q, s, &j, &id);
-}
-
-static bool parse_ids(const struct store_job *job, int64_t *ids, int n)
-{
-    char text[64];
-    if (job->payload_len == 0 || job->payload_len >= sizeof text)
-        return false;
-    memcpy(text, job->payload, job->payload_len);
-    text[job->payload_len] = '\0';
-    char *p = text;
-    for (int i = 0; i < n; i++) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (errno || end == p || v <= 0)
-            return false;
-        ids[i] = v;
-        p = end;
-    }
-    return *p == '\0';
 }
 
 /* Why this turn does not answer (static text), or NULL when it should. */
@@ -287,7 +266,7 @@ static enum err run(struct turn *t)
 enum err inbox_run_turn(struct worker *w, const struct store_job *job, const char **reason)
 {
     int64_t ids[2];
-    if (!parse_ids(job, ids, 2)) {
+    if (!inbox_job_ids(job, ids, 2)) {
         *reason = "bad turn payload";
         return ERR_INVALID;
     }

@@ -6,6 +6,7 @@
  */
 #include "inbox/inbox.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,27 @@ enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *app_
 {
     struct inbox_apply_ctx ctx = {.app_id = app_id, .pause_on_business_reply = -1};
     return handle_delivery(s, &ctx, job_id, body, len, st, reason);
+}
+
+/* Payloads of the reply path's jobs: n ids as decimal text, separated by spaces. */
+bool inbox_job_ids(const struct store_job *job, int64_t *ids, int n)
+{
+    char text[64];
+    if (job->payload_len == 0 || job->payload_len >= sizeof text)
+        return false;
+    memcpy(text, job->payload, job->payload_len);
+    text[job->payload_len] = '\0';
+    char *p = text;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (errno || end == p || v <= 0)
+            return false;
+        ids[i] = v;
+        p = end;
+    }
+    return *p == '\0';
 }
 
 #define LEASE_MARGIN_MS 10000 /* kept beyond what the next call may take */
