@@ -414,3 +414,14 @@ void emu_h_control_media_image(struct http_req *r, void *ctx)
     http_reply(r, 200, "image/jpeg", copy, len);
     free(copy);
 }
+
+/* GET /_emulator/stats: what the Graph calls answered so far cost the emulator itself. */
+void emu_h_control_stats(struct http_req *r, void *ctx)
+{
+    struct emulator *e = ctx;
+    uint64_t n = __atomic_load_n(&e->n_graph_calls, __ATOMIC_RELAXED);
+    uint64_t us = __atomic_load_n(&e->graph_busy_us, __ATOMIC_RELAXED);
+    http_reply_json(
+        r, 200,
+        json_pack("{s:I, s:I}", "graph_calls", (json_int_t)n, "graph_busy_us", (json_int_t)us));
+}

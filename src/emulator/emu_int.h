@@ -25,8 +25,7 @@
 
 #define EMU_MAX_USERS     4
 #define EMU_MAX_PAGES     4
-#define EMU_MAX_CUSTOMERS 8
-#define EMU_MAX_THREADS   (EMU_MAX_PAGES * EMU_MAX_CUSTOMERS * 2)
+#define EMU_MAX_CUSTOMERS 10000 /* --customers: the four named ones, then generated ones */
 #define EMU_ID_LEN        32
 #define EMU_MID_LEN       200
 #define EMU_TOKEN_LEN     160
@@ -217,10 +216,14 @@ struct emulator {
     int n_users;
     struct emu_page pages[EMU_MAX_PAGES];
     int n_pages;
-    struct emu_customer customers[EMU_MAX_CUSTOMERS];
+    struct emu_customer *customers; /* n_customers of them, fixed at the start */
     int n_customers;
-    struct emu_thread threads[EMU_MAX_THREADS];
+    struct emu_thread *threads; /* growable */
     int n_threads;
+    size_t cap_threads;
+    /* what Graph calls cost the emulator itself (benchmarks subtract it): answered calls and
+     * the microseconds from their arrival to their answer */
+    uint64_t n_graph_calls, graph_busy_us;
 
     struct emu_msg *msgs; /* growable, in time order */
     size_t n_msgs, cap_msgs;
@@ -365,7 +368,8 @@ bool emu_publish_node(struct emu_call *c, const char *id, const json_t *fields);
 /* control.c: the emulator's own API (under _emulator) and the simulator page */
 http_handler_fn emu_h_control_state, emu_h_control_customer_message, emu_h_control_comment,
     emu_h_control_thread, emu_h_control_faults, emu_h_control_clock, emu_h_control_config,
-    emu_h_control_deliveries, emu_h_control_user_action, emu_h_control_media_image, emu_h_simulator;
+    emu_h_control_deliveries, emu_h_control_user_action, emu_h_control_media_image, emu_h_simulator,
+    emu_h_control_stats;
 
 /* ---- deliver.c: webhooks as Meta sends them ---- */
 enum err emu_deliver_start(struct emulator *e);

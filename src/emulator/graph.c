@@ -64,6 +64,8 @@ void emu_reply(struct emu_call *c, int status, json_t *body)
     }
     http_reply(c->req, status, "application/json; charset=UTF-8", text, len);
     free(text);
+    __atomic_fetch_add(&c->e->n_graph_calls, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->e->graph_busy_us, (uint64_t)http_req_age_us(c->req), __ATOMIC_RELAXED);
 }
 
 void emu_end(struct emu_call *c)
