@@ -19,14 +19,51 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char REPLY[] =
+/* Replies unlike one another, one for each of bench/pipeline_load.py's questions (the one whose
+ * word comes last in the request: the newest message), so the agent's loop check (the AI about
+ * to say again what it just said) never mistakes the benchmark for a conversation going in
+ * circles. */
+static const char *const WORDS[] = {"canada", "open", "return", "store", "gift", "decaf"};
+static const char *const REPLIES[] = {
+    "Yes, we ship to Canada and the United States.",
+    "Our cafe opens early every morning and closes in the evening.",
+    "Returns are accepted within a month when the bag is unopened.",
+    "Whole beans keep best in an airtight jar away from sunlight.",
+    "Gift cards never expire and work online as well as in store.",
+    "Decaf is made with the Swiss water process, without chemicals.",
+};
+#define N_REPLIES (sizeof REPLIES / sizeof REPLIES[0])
+static const char REPLY_FMT[] =
     "{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\",\"created\":1800000000,"
     "\"model\":\"bench\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
-    "\"content\":\"Yes, we ship to Canada and the United States.\"},"
-    "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":10,"
-    "\"total_tokens\":110}}";
+    "\"content\":\"%s\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":100,"
+    "\"completion_tokens\":10,\"total_tokens\":110}}";
 
 static atomic_ullong n_requests, busy_us;
+
+#define BODY_MAX (256 * 1024)
+
+struct req {
+    uint64_t t0;
+    char *body;
+    size_t len;
+};
+
+static size_t pick(const struct req *q)
+{
+    size_t best = 0;
+    const char *best_at = NULL;
+    for (size_t i = 0; i < N_REPLIES; i++) {
+        const char *at = NULL, *p = q->body;
+        while (p && (p = strstr(p, WORDS[i])) != NULL)
+            at = p++;
+        if (at && (!best_at || at > best_at)) {
+            best_at = at;
+            best = i;
+        }
+    }
+    return best;
+}
 
 static uint64_t now_us(void)
 {
@@ -51,19 +88,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
     (void)cls;
     (void)version;
-    (void)data;
     if (!*state) { /* the first call: headers only */
-        uint64_t *t0 = malloc(sizeof *t0);
-        *t0 = now_us();
-        *state = t0;
+        struct req *q = calloc(1, sizeof *q);
+        q->t0 = now_us();
+        q->body = calloc(1, BODY_MAX + 1);
+        *state = q;
         return MHD_YES;
     }
-    if (*size) { /* body bytes: dropped */
+    struct req *q = *state;
+    if (*size) { /* body bytes: kept up to BODY_MAX */
+        size_t n = *size < BODY_MAX - q->len ? *size : BODY_MAX - q->len;
+        memcpy(q->body + q->len, data, n);
+        q->len += n;
         *size = 0;
         return MHD_YES;
     }
-    uint64_t t0 = *(uint64_t *)*state;
-    free(*state);
+    uint64_t t0 = q->t0;
+    size_t which = pick(q);
+    free(q->body);
+    free(q);
     *state = NULL;
     if (strcmp(method, "GET") == 0 && strcmp(url, "/stats") == 0) {
         char body[128];
@@ -74,8 +117,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (strcmp(method, "POST") != 0 || !strstr(url, "/chat/completions"))
         return answer(c, 404, "{\"error\":{\"message\":\"not found\"}}");
-    enum MHD_Result rc = answer(c, 200, REPLY);
+    char body[1024];
+    snprintf(body, sizeof body, REPLY_FMT, REPLIES[which]);
     atomic_fetch_add(&n_requests, 1);
+    enum MHD_Result rc = answer(c, 200, body);
     atomic_fetch_add(&busy_us, now_us() - t0);
     return rc;
 }

@@ -30,6 +30,11 @@ import time
 import urllib.request
 
 PAGE_ID = "104000000000001"
+# Questions unlike one another, in turn for each customer, so the agent's loop check (the
+# customer asking again what was answered) never hands a benchmark conversation off.
+QUESTIONS = ["do you ship to canada?", "what time does the cafe open on weekdays",
+             "can I return a bag of beans I bought last week", "how should I store whole beans",
+             "do your gift cards ever expire", "how is the decaf made"]
 
 
 def get_json(url):
@@ -58,11 +63,12 @@ class Load:
         self.lock = threading.Lock()
         self.errors = 0
 
-    def body(self, psid, k):
+    def body(self, psid, k, n_customers):
         ts = int(time.time() * 1000)
+        text = QUESTIONS[(k // n_customers) % len(QUESTIONS)]
         return json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": ts, "messaging": [{
             "sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts,
-            "message": {"mid": "m_bench_%d_%d" % (k, ts), "text": "do you ship to canada?"}}]}]},
+            "message": {"mid": "m_bench_%d_%d" % (k, ts), "text": text}}]}]},
             separators=(",", ":")).encode()
 
     def post(self, conn, body):
@@ -81,7 +87,7 @@ class Load:
             if wait > 0:
                 time.sleep(wait)
             c = k % len(psids)
-            body = self.body(psids[c], k)
+            body = self.body(psids[c], k, len(psids))
             t0 = time.time()
             try:
                 status = self.post(conn, body)
