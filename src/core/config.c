@@ -70,6 +70,10 @@ static const struct key keys[] = {
     {"SB_TOKEN_CHECK_INTERVAL_S", I(token_check_interval_s), false, "21600", V_INT, 1, 604800},
     {"SB_TURN_BURST_MS", I(turn_burst_ms), false, "2000", V_INT, 0, 30000},
     {"SB_LLM_TIMEOUT_MS", I(llm_timeout_ms), false, "30000", V_INT, 1000, 300000},
+    /* the messaging pipeline: pacing, the gap filler, the silent-account alert */
+    {"SB_SEND_RATE", I(send_rate), false, "100", V_INT, 1, 100000},
+    {"SB_GAPFILL_INTERVAL_S", I(gapfill_interval_s), false, "300", V_INT, 0, 86400},
+    {"SB_SILENT_FLOOR_S", I(silent_floor_s), false, "14400", V_INT, 1, 2592000},
     /* the dashboard's WebSocket gateway */
     {"SB_WS_PING_MS", I(ws_ping_ms), false, "25000", V_INT, 200, 300000},
     {"SB_WS_MAX_QUEUE_BYTES", I(ws_max_queue_bytes), false, "1048576", V_INT, 4096, 64 << 20},

@@ -29,6 +29,9 @@ struct config {
     int64_t token_check_interval_s; /* the scheduler's token health check */
     int64_t turn_burst_ms;          /* a customer's quick messages within this form one turn */
     int64_t llm_timeout_ms;         /* one LLM request (the agent retries transient failures) */
+    int64_t send_rate;              /* Send API calls a second per account (pacing) */
+    int64_t gapfill_interval_s;     /* the Conversations API gap filler's period; 0: off */
+    int64_t silent_floor_s;         /* an account is never "silent" sooner than this */
     /* the WebSocket gateway: protocol pings and app heartbeats, the slow-client cap, and how
      * often the bus is read for other processes' events */
     int64_t ws_ping_ms, ws_max_queue_bytes, bus_poll_ms;

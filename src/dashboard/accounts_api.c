@@ -4,6 +4,8 @@
  * banner the UI puts on every page while any account needs reconnecting or its access ends
  * within 7 days (meta/token_check.h owns the words).
  *
+ * Each account also says whether Meta is throttling its sends (sends_paused_until), when it
+ * last heard from Meta and whether the silent-account alert is raised (inbox/silence.h).
  * Never in the answer: a token, sealed or not. Times are ISO 8601 (UTC), null for never /
  * unknown, as in `accounts list --json`.
  */
@@ -58,6 +60,13 @@ json_t *dash_account_json(struct arena *a, const struct store_account *acct, int
     json_object_set_new(o, "data_access_expires_at", iso_or_null(acct->data_access_expires_at));
     json_object_set_new(o, "subscribed_fields", csv_array(acct->subscribed_fields));
     json_object_set_new(o, "warning", str_or_null(meta_account_warning(a, acct, now_ms)));
+    /* the messaging pipeline: Meta's throttling, and the silent-account alert */
+    json_object_set_new(
+        o, "sends_paused_until",
+        iso_or_null(acct->send_paused_until > now_ms ? acct->send_paused_until : 0));
+    json_object_set_new(o, "last_event_at", iso_or_null(acct->last_event_at));
+    json_object_set_new(o, "silent", json_boolean(acct->silent_since > 0));
+    json_object_set_new(o, "silent_since", iso_or_null(acct->silent_since));
     return o;
 }
 

@@ -16,6 +16,7 @@
 #include "agent/agent.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "inbox/comments.h"
 
 enum kind { K_TEXT, K_LINES, K_NUMBER, K_INT, K_BOOL, K_CHOICE };
 
@@ -36,14 +37,30 @@ static const struct setting {
     {"agent.handoff_cooldown_s", K_INT, NULL, 1, 604800, NULL, "Handoff cool-down (seconds)"},
     {"inbox.pause_on_business_reply", K_BOOL, "true", 0, 0, NULL,
      "Pause the AI when the business replies from Meta's apps"},
-    {"comments.mode", K_CHOICE, "reply_private", 0, 0, "reply_public|reply_private|leave",
+    /* comments.*: the fallback comes from inbox_comment_setting_default() */
+    {INBOX_SETTING_COMMENTS_MODE, K_CHOICE, NULL, 0, 0, "leave|reply_public|reply_private",
      "Comments"},
-    {"comments.hide_offensive", K_BOOL, "false", 0, 0, NULL, "Hide offensive comments"},
+    {INBOX_SETTING_COMMENTS_HIDE, K_BOOL, NULL, 0, 0, NULL, "Hide offensive comments"},
+    {INBOX_SETTING_COMMENTS_OFFENSIVE, K_LINES, NULL, 0, INBOX_OFFENSIVE_MAX_BYTES, NULL,
+     "Offensive words (one a line)"},
 };
-#define N_SETTINGS (sizeof settings / sizeof settings[0])
+/* One account's own comments mode: "comments.mode:<account external id>" (checked as
+ * comments.mode). */
+#define ACCOUNT_MODE_PREFIX INBOX_SETTING_COMMENTS_MODE ":"
+#define N_SETTINGS          (sizeof settings / sizeof settings[0])
+
+static bool is_account_mode_key(const char *key)
+{
+    size_t n = strlen(ACCOUNT_MODE_PREFIX);
+    if (strncmp(key, ACCOUNT_MODE_PREFIX, n) != 0 || !key[n] || strlen(key + n) > 64)
+        return false;
+    return strspn(key + n, "0123456789") == strlen(key + n);
+}
 
 static const struct setting *find(const char *key)
 {
+    if (is_account_mode_key(key))
+        key = INBOX_SETTING_COMMENTS_MODE;
     for (size_t i = 0; i < N_SETTINGS; i++)
         if (strcmp(settings[i].key, key) == 0)
             return &settings[i];
@@ -64,7 +81,10 @@ static bool is_choice(const char *choices, const char *v)
 
 static const char *fallback(const struct setting *st)
 {
-    return st->fallback ? st->fallback : agent_setting_default(st->key);
+    if (st->fallback)
+        return st->fallback;
+    const char *v = inbox_comment_setting_default(st->key);
+    return v ? v : agent_setting_default(st->key);
 }
 
 /* NULL when v is a valid value for st; else why not (static text). */

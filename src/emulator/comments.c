@@ -214,6 +214,7 @@ static void create_comment(struct emu_call *c, int page, enum emu_channel ch, co
         return;
     }
     size_t k = emu_comment_add(c->e, page, ch, media_id, parent_id, -1, text);
+    emu_take_answer_fault(c);
     json_t *body = json_pack("{s:s}", "id", c->e->comments[k].id);
     emu_end(c);
     emu_reply(c, 200, body);

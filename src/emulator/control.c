@@ -207,12 +207,6 @@ static const struct {
     unsigned bit;
 } methods[] = {{"GET", HTTP_GET}, {"POST", HTTP_POST}, {"DELETE", HTTP_DELETE}};
 
-static const char *const fault_kind_names[] = {
-    [EMU_FAULT_HTTP_500] = "http_500",           [EMU_FAULT_TIMEOUT] = "timeout",
-    [EMU_FAULT_RATE_LIMIT] = "rate_limit",       [EMU_FAULT_WINDOW_CLOSED] = "window_closed",
-    [EMU_FAULT_TOKEN_EXPIRED] = "token_expired", [EMU_FAULT_USER_UNAVAILABLE] = "user_unavailable",
-};
-
 static json_t *faults_json(const struct emulator *e)
 {
     json_t *out = json_array();
@@ -224,7 +218,7 @@ static json_t *faults_json(const struct emulator *e)
                 method = methods[k].name;
         json_array_append_new(out,
                               json_pack("{s:s, s:s, s:o, s:i, s:i, s:i}", "kind",
-                                        fault_kind_names[f->kind], "path", f->path_has, "method",
+                                        emu_fault_kind_name(f->kind), "path", f->path_has, "method",
                                         method ? json_string(method) : json_null(), "count",
                                         f->remaining, "code", f->code, "delay_ms", f->delay_ms));
     }
@@ -248,7 +242,8 @@ static const char *parse_fault(const json_t *b, struct emu_fault *f)
     *f = (struct emu_fault){.remaining = 1};
     if (!emu_fault_kind_parse(json_string_value(json_object_get(b, "kind")), &f->kind))
         return "kind must be one of http_500, timeout, rate_limit, window_closed, "
-               "token_expired, user_unavailable";
+               "token_expired, user_unavailable, slow_answer, lost_answer, drop_webhook, "
+               "drop_echo";
     const json_t *m = json_object_get(b, "method");
     for (size_t k = 0; json_is_string(m) && k < sizeof methods / sizeof methods[0]; k++)
         if (strcasecmp(json_string_value(m), methods[k].name) == 0)
@@ -418,4 +413,15 @@ void emu_h_control_media_image(struct http_req *r, void *ctx)
     http_set_header(r, "Cache-Control", "max-age=3600");
     http_reply(r, 200, "image/jpeg", copy, len);
     free(copy);
+}
+
+/* GET /_emulator/stats: what the Graph calls answered so far cost the emulator itself. */
+void emu_h_control_stats(struct http_req *r, void *ctx)
+{
+    struct emulator *e = ctx;
+    uint64_t n = __atomic_load_n(&e->n_graph_calls, __ATOMIC_RELAXED);
+    uint64_t us = __atomic_load_n(&e->graph_busy_us, __ATOMIC_RELAXED);
+    http_reply_json(
+        r, 200,
+        json_pack("{s:I, s:I}", "graph_calls", (json_int_t)n, "graph_busy_us", (json_int_t)us));
 }

@@ -257,7 +257,7 @@ static bool check_convo_fields(struct emu_call *c, json_t *f)
 
 /* The Page's threads on ch that hold a message, newest first (optionally one customer's). */
 static size_t list_threads(const struct emulator *e, int page, enum emu_channel ch,
-                           const char *user_id, int out[EMU_MAX_THREADS])
+                           const char *user_id, int *out)
 {
     size_t n = 0;
     for (int i = e->n_threads - 1; i >= 0; i--) {
@@ -311,7 +311,7 @@ void emu_h_conversations(struct http_req *r, void *ctx)
     if (!emu_begin(&c, ctx, r, EMU_TOK_PAGEK) || !convo_page(&c, &page, &ch) ||
         !emu_fields_get(&c, &f) || !check_convo_fields(&c, f))
         return;
-    int idx[EMU_MAX_THREADS];
+    int *idx = arena_alloc(c.a, ((size_t)c.e->n_threads + 1) * sizeof *idx);
     size_t n = list_threads(c.e, page, ch, emu_param(&c, "user_id"), idx);
     size_t start, count;
     json_t *paging;

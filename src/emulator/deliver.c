@@ -141,6 +141,11 @@ void emu_webhook_push(struct emulator *e, const char *object, const char *entry_
         json_decref(ev);
         return;
     }
+    bool is_echo = json_is_true(json_object_get(json_object_get(ev, "message"), "is_echo"));
+    if (emu_take_drop_fault(e, field, is_echo)) { /* a webhook Meta never sent */
+        json_decref(ev);
+        return;
+    }
     struct emu_delivery *d = xcalloc(1, sizeof *d);
     snprintf(d->object, sizeof d->object, "%s", object);
     snprintf(d->key, sizeof d->key, "%s", key);

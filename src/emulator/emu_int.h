@@ -25,8 +25,7 @@
 
 #define EMU_MAX_USERS     4
 #define EMU_MAX_PAGES     4
-#define EMU_MAX_CUSTOMERS 8
-#define EMU_MAX_THREADS   (EMU_MAX_PAGES * EMU_MAX_CUSTOMERS * 2)
+#define EMU_MAX_CUSTOMERS 10000 /* --customers: the four named ones, then generated ones */
 #define EMU_ID_LEN        32
 #define EMU_MID_LEN       200
 #define EMU_TOKEN_LEN     160
@@ -167,7 +166,14 @@ enum emu_fault_kind {
     EMU_FAULT_WINDOW_CLOSED,
     EMU_FAULT_TOKEN_EXPIRED,
     EMU_FAULT_USER_UNAVAILABLE,
+    /* After the call is carried out (the message stored and its echo queued): */
+    EMU_FAULT_SLOW_ANSWER, /* the answer waits delay_ms (0: 2000) */
+    EMU_FAULT_LOST_ANSWER, /* the answer is cut off: a 200 whose JSON body is truncated */
+    /* Webhooks, not calls (path: a part of the field name, "" any): */
+    EMU_FAULT_DROP_WEBHOOK, /* the next N events other than echoes are never delivered */
+    EMU_FAULT_DROP_ECHO,    /* the next N echoes are never delivered */
 };
+#define EMU_FAULT_N_KINDS (EMU_FAULT_DROP_ECHO + 1)
 
 struct emu_fault {
     unsigned methods;   /* HTTP_GET | HTTP_POST ...; 0: any */
@@ -210,10 +216,14 @@ struct emulator {
     int n_users;
     struct emu_page pages[EMU_MAX_PAGES];
     int n_pages;
-    struct emu_customer customers[EMU_MAX_CUSTOMERS];
+    struct emu_customer *customers; /* n_customers of them, fixed at the start */
     int n_customers;
-    struct emu_thread threads[EMU_MAX_THREADS];
+    struct emu_thread *threads; /* growable */
     int n_threads;
+    size_t cap_threads;
+    /* what Graph calls cost the emulator itself (benchmarks subtract it): answered calls and
+     * the microseconds from their arrival to their answer */
+    uint64_t n_graph_calls, graph_busy_us;
 
     struct emu_msg *msgs; /* growable, in time order */
     size_t n_msgs, cap_msgs;
@@ -255,6 +265,8 @@ struct emu_call {
     const struct emu_token *tok; /* after emu_begin(); points into e->tokens (valid under mu) */
     int tok_index;
     int64_t now_ms;
+    struct emu_fault after; /* a slow or lost answer taken by emu_take_answer_fault() */
+    bool has_after;
 };
 
 /* ---- state.c: the world, ids, time, lookups (call with e->mu held) ---- */
@@ -305,8 +317,17 @@ void emu_error(struct http_req *r, int status, int code, int subcode, const char
  * HELD: the handler must call emu_end() before it answers. kinds 0 = no token needed. */
 bool emu_begin(struct emu_call *c, struct emulator *e, struct http_req *r, unsigned kinds);
 void emu_end(struct emu_call *c);
-/* "http_500", "timeout", "rate_limit", "window_closed", "token_expired", "user_unavailable" */
+/* "http_500", "timeout", "rate_limit", "window_closed", "token_expired", "user_unavailable",
+ * "slow_answer", "lost_answer", "drop_webhook", "drop_echo" */
 bool emu_fault_kind_parse(const char *s, enum emu_fault_kind *out);
+const char *emu_fault_kind_name(enum emu_fault_kind k);
+/* A handler that has just carried a write out (a message sent, a comment posted) takes the
+ * next slow_answer / lost_answer fault matching the request, if any: emu_reply() applies it
+ * to a 2xx answer (after mu is released). Call with mu held. */
+void emu_take_answer_fault(struct emu_call *c);
+/* Whether the next drop_webhook (is_echo false) or drop_echo fault matching field eats this
+ * webhook event (consumed here). Call with mu held. */
+bool emu_take_drop_fault(struct emulator *e, const char *field, bool is_echo);
 /* emu_end() then emu_error(): the usual way a handler gives up. */
 void emu_fail(struct emu_call *c, int status, int code, int subcode, const char *message);
 /* A string parameter, or NULL. JSON-body values that are not strings are NULL here. */
@@ -347,7 +368,8 @@ bool emu_publish_node(struct emu_call *c, const char *id, const json_t *fields);
 /* control.c: the emulator's own API (under _emulator) and the simulator page */
 http_handler_fn emu_h_control_state, emu_h_control_customer_message, emu_h_control_comment,
     emu_h_control_thread, emu_h_control_faults, emu_h_control_clock, emu_h_control_config,
-    emu_h_control_deliveries, emu_h_control_user_action, emu_h_control_media_image, emu_h_simulator;
+    emu_h_control_deliveries, emu_h_control_user_action, emu_h_control_media_image, emu_h_simulator,
+    emu_h_control_stats;
 
 /* ---- deliver.c: webhooks as Meta sends them ---- */
 enum err emu_deliver_start(struct emulator *e);

@@ -22,6 +22,7 @@ static const struct http_route route_table[] = {
     {HTTP_POST, "/_emulator/customers/{n}/messages", emu_h_control_customer_message, NULL, 0},
     {HTTP_POST, "/_emulator/customers/{n}/comments", emu_h_control_comment, NULL, 0},
     {HTTP_GET, "/_emulator/threads/{id}", emu_h_control_thread, NULL, 0},
+    {HTTP_GET, "/_emulator/stats", emu_h_control_stats, NULL, 0},
     {HTTP_GET | HTTP_POST | HTTP_DELETE, "/_emulator/faults", emu_h_control_faults, NULL, 0},
     {HTTP_POST, "/_emulator/clock", emu_h_control_clock, NULL, 0},
     {HTTP_POST, "/_emulator/config", emu_h_control_config, NULL, 0},
@@ -101,7 +102,7 @@ enum err emulator_start(const struct emulator_opts *o, struct emulator **out)
     }
     struct http_server_opts ho = {.host = o->host ? o->host : "127.0.0.1",
                                   .port = o->port,
-                                  .threads = 4,
+                                  .threads = 16, /* slow-answer faults sleep in a thread */
                                   .idle_timeout_s = 60};
     enum err rc = http_server_start(&ho, box->routes, N_ROUTES, &e->http);
     if (rc == ERR_OK) {
@@ -191,6 +192,7 @@ static int parse_flags(int argc, const char **argv, struct emulator_opts *o, cha
         {"--webhook-retry-ms", NULL, &o->webhook_retry_ms},
         {"--webhook-max-attempts", NULL, &o->webhook_max_attempts},
         {"--start-days-ago", NULL, &o->start_days_ago},
+        {"--customers", NULL, &o->customers},
     };
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--require-proof") == 0) {

@@ -33,6 +33,8 @@ struct emulator_opts {
     int quota_total;          /* posts per rolling 24 h; 0: 100 (Meta's current figure) */
     int rate_limit_per_hour;  /* calls per token per rolling hour before throttling; 0: 4800 */
     int require_proof;        /* 1: calls without appsecret_proof fail (code 100) */
+    int customers;            /* how many customers the world has (0: the 4 named ones; at most
+                                 10000: the rest are generated, for benchmarks) */
     int start_days_ago;       /* emulator time starts this many days behind the real clock
                                  (POST /_emulator/clock moves it forward), so a test can have a
                                  customer write days "before now" with Meta's own timestamps */

@@ -53,8 +53,19 @@ void emu_reply(struct emu_call *c, int status, json_t *body)
     http_set_header(c->req, "facebook-api-version", "v24.0");
     char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ESCAPE_SLASH);
     json_decref(body);
-    http_reply(c->req, status, "application/json; charset=UTF-8", text, strlen(text));
+    size_t len = strlen(text);
+    if (c->has_after && status / 100 == 2) { /* mu is released: sleeping holds up nobody */
+        log_info("emulator.fault", LOG_STR("kind", emu_fault_kind_name(c->after.kind)),
+                 LOG_STR("path", http_req_path(c->req)));
+        if (c->after.kind == EMU_FAULT_SLOW_ANSWER)
+            clock_sleep_ms(c->after.delay_ms > 0 ? c->after.delay_ms : 2000);
+        else
+            len /= 2; /* the message was sent; its answer is lost on the way */
+    }
+    http_reply(c->req, status, "application/json; charset=UTF-8", text, len);
     free(text);
+    __atomic_fetch_add(&c->e->n_graph_calls, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->e->graph_busy_us, (uint64_t)http_req_age_us(c->req), __ATOMIC_RELAXED);
 }
 
 void emu_end(struct emu_call *c)
@@ -135,20 +146,45 @@ json_t *emu_param_json(struct emu_call *c, const char *name)
 
 /* ---- faults ---- */
 
-static const char *const fault_names[] = {
+static const char *const fault_names[EMU_FAULT_N_KINDS] = {
     [EMU_FAULT_HTTP_500] = "http_500",           [EMU_FAULT_TIMEOUT] = "timeout",
     [EMU_FAULT_RATE_LIMIT] = "rate_limit",       [EMU_FAULT_WINDOW_CLOSED] = "window_closed",
     [EMU_FAULT_TOKEN_EXPIRED] = "token_expired", [EMU_FAULT_USER_UNAVAILABLE] = "user_unavailable",
+    [EMU_FAULT_SLOW_ANSWER] = "slow_answer",     [EMU_FAULT_LOST_ANSWER] = "lost_answer",
+    [EMU_FAULT_DROP_WEBHOOK] = "drop_webhook",   [EMU_FAULT_DROP_ECHO] = "drop_echo",
 };
 
-static bool take_fault(struct emulator *e, struct http_req *r, struct emu_fault *out)
+const char *emu_fault_kind_name(enum emu_fault_kind k)
 {
-    const char *path = http_req_path(r);
+    return (unsigned)k < EMU_FAULT_N_KINDS ? fault_names[k] : "unknown";
+}
+
+/* When a fault of this kind strikes: before the call is carried out, after it, or on a
+ * webhook. */
+enum fault_stage { STAGE_BEFORE, STAGE_AFTER, STAGE_WEBHOOK };
+
+static enum fault_stage stage_of(enum emu_fault_kind k)
+{
+    if (k == EMU_FAULT_SLOW_ANSWER || k == EMU_FAULT_LOST_ANSWER)
+        return STAGE_AFTER;
+    if (k == EMU_FAULT_DROP_WEBHOOK || k == EMU_FAULT_DROP_ECHO)
+        return STAGE_WEBHOOK;
+    return STAGE_BEFORE;
+}
+
+/* The first pending fault of the stage that matches (method, where); consumed. */
+static bool take_fault(struct emulator *e, enum fault_stage stage, unsigned method,
+                       const char *where, bool is_echo, struct emu_fault *out)
+{
     for (int i = 0; i < e->n_faults; i++) {
         struct emu_fault *f = &e->faults[i];
-        if (f->methods && !(f->methods & http_req_method(r)))
+        if (stage_of(f->kind) != stage)
             continue;
-        if (f->path_has[0] && !strstr(path, f->path_has))
+        if (stage == STAGE_WEBHOOK && (f->kind == EMU_FAULT_DROP_ECHO) != is_echo)
+            continue;
+        if (f->methods && !(f->methods & method))
+            continue;
+        if (f->path_has[0] && !strstr(where, f->path_has))
             continue;
         *out = *f;
         if (--f->remaining <= 0)
@@ -156,6 +192,21 @@ static bool take_fault(struct emulator *e, struct http_req *r, struct emu_fault 
         return true;
     }
     return false;
+}
+
+void emu_take_answer_fault(struct emu_call *c)
+{
+    c->has_after = take_fault(c->e, STAGE_AFTER, http_req_method(c->req), http_req_path(c->req),
+                              false, &c->after);
+}
+
+bool emu_take_drop_fault(struct emulator *e, const char *field, bool is_echo)
+{
+    struct emu_fault f;
+    if (!take_fault(e, STAGE_WEBHOOK, 0, field, is_echo, &f))
+        return false;
+    log_info("emulator.fault", LOG_STR("kind", fault_names[f.kind]), LOG_STR("field", field));
+    return true;
 }
 
 static void usage_header(struct http_req *r, const char *page_id, const char *type, int pct,
@@ -167,6 +218,12 @@ static void apply_fault(struct emulator *e, struct http_req *r, const struct emu
     log_info("emulator.fault", LOG_STR("kind", fault_names[f->kind]),
              LOG_STR("path", http_req_path(r)));
     switch (f->kind) {
+    case EMU_FAULT_SLOW_ANSWER:
+    case EMU_FAULT_LOST_ANSWER:
+    case EMU_FAULT_DROP_WEBHOOK:
+    case EMU_FAULT_DROP_ECHO: /* never taken before a call */
+        emu_error(r, 500, 2, 0, NULL, "misplaced fault");
+        return;
     case EMU_FAULT_HTTP_500:
         emu_error(r, 500, 2, 0, NULL,
                   "An unexpected error has occurred. Please retry your "
@@ -212,7 +269,7 @@ static void apply_fault(struct emulator *e, struct http_req *r, const struct emu
 
 bool emu_fault_kind_parse(const char *s, enum emu_fault_kind *out)
 {
-    for (size_t i = 0; s && i < sizeof fault_names / sizeof fault_names[0]; i++)
+    for (size_t i = 0; s && i < EMU_FAULT_N_KINDS; i++)
         if (strcmp(s, fault_names[i]) == 0) {
             *out = (enum emu_fault_kind)i;
             return true;
@@ -414,7 +471,7 @@ bool emu_begin(struct emu_call *c, struct emulator *e, struct http_req *r, unsig
     pthread_mutex_lock(&e->mu);
     c->now_ms = emu_now_ms(e);
     struct emu_fault f;
-    if (take_fault(e, r, &f)) {
+    if (take_fault(e, STAGE_BEFORE, http_req_method(r), http_req_path(r), false, &f)) {
         pthread_mutex_unlock(&e->mu);
         apply_fault(e, r, &f);
         return false;

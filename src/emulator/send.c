@@ -286,6 +286,7 @@ static void store_and_reply(struct emu_call *c, const struct send *s, int thread
     if (s->comment >= 0)
         e->comments[s->comment].private_replied = true;
     push_echo(c, s, m, sm);
+    emu_take_answer_fault(c); /* carried out: only its answer may be slow or lost now */
     json_t *body = json_pack("{s:s, s:s}", "recipient_id", s->scoped_id, "message_id", m->mid);
     emu_end(c);
     emu_reply(c, 200, body);

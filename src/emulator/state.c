@@ -58,6 +58,36 @@ void emu_random_text(char *out, size_t n)
     out[n] = '\0';
 }
 
+/* The four named customers, then generated ones up to --customers (ids of their own shape,
+ * so they never meet the named ones'). */
+static void seed_customers_all(struct emulator *e)
+{
+    size_t named = sizeof seed_customers / sizeof seed_customers[0];
+    size_t n = e->o.customers > (int)named ? (size_t)e->o.customers : named;
+    if (n > EMU_MAX_CUSTOMERS)
+        n = EMU_MAX_CUSTOMERS;
+    e->customers = xcalloc(n, sizeof *e->customers);
+    for (size_t i = 0; i < n; i++) {
+        struct emu_customer *c = &e->customers[e->n_customers++];
+        if (i < named) {
+            snprintf(c->name, sizeof c->name, "%s", seed_customers[i].name);
+            snprintf(c->ig_username, sizeof c->ig_username, "%s", seed_customers[i].username);
+            snprintf(c->asid, sizeof c->asid, "1017000000000%04zu", i + 1);
+            for (int p = 0; p < EMU_MAX_PAGES; p++)
+                snprintf(c->psid[p], sizeof c->psid[p], "2%d%02zu4619347%06zu", p + 4, i + 1,
+                         (i + 1) * 7919);
+            snprintf(c->igsid, sizeof c->igsid, "17%02zu84211569%05zu", i + 1, (i + 1) * 4241);
+            continue;
+        }
+        snprintf(c->name, sizeof c->name, "Customer %zu", i + 1);
+        snprintf(c->ig_username, sizeof c->ig_username, "customer.%zu", i + 1);
+        snprintf(c->asid, sizeof c->asid, "1018%013zu", i + 1);
+        for (int p = 0; p < EMU_MAX_PAGES; p++)
+            snprintf(c->psid[p], sizeof c->psid[p], "3%d9%012zu", p + 4, i + 1);
+        snprintf(c->igsid, sizeof c->igsid, "179%013zu", i + 1);
+    }
+}
+
 static void seed_page(struct emulator *e, const char *id, const char *name, const char *ig_id,
                       const char *ig_user, const char *ig_name)
 {
@@ -82,16 +112,7 @@ void emu_world_seed(struct emulator *e)
               "Northwind Coffee");
     seed_page(e, "104000000000002", "Northwind Outlet", "", "", "");
 
-    for (size_t i = 0; i < sizeof seed_customers / sizeof seed_customers[0]; i++) {
-        struct emu_customer *c = &e->customers[e->n_customers++];
-        snprintf(c->name, sizeof c->name, "%s", seed_customers[i].name);
-        snprintf(c->ig_username, sizeof c->ig_username, "%s", seed_customers[i].username);
-        snprintf(c->asid, sizeof c->asid, "1017000000000%04zu", i + 1);
-        for (int p = 0; p < EMU_MAX_PAGES; p++)
-            snprintf(c->psid[p], sizeof c->psid[p], "2%d%02zu4619347%06zu", p + 4, i + 1,
-                     (i + 1) * 7919);
-        snprintf(c->igsid, sizeof c->igsid, "17%02zu84211569%05zu", i + 1, (i + 1) * 4241);
-    }
+    seed_customers_all(e);
 
     struct emu_media *m = xcalloc(1, sizeof *m);
     e->media = m;
@@ -123,6 +144,8 @@ void emu_world_free(struct emulator *e)
         free(e->media[i].caption);
         free(e->media[i].jpeg);
     }
+    free(e->customers);
+    free(e->threads);
     free(e->msgs);
     free(e->comments);
     free(e->containers);
@@ -187,6 +210,7 @@ int emu_thread_get(struct emulator *e, int page, int customer, enum emu_channel 
         if (t->page == page && t->customer == customer && t->ch == ch)
             return i;
     }
+    emu_grow((void **)&e->threads, &e->cap_threads, (size_t)e->n_threads, sizeof *e->threads);
     struct emu_thread *t = &e->threads[e->n_threads];
     *t = (struct emu_thread){.page = page, .customer = customer, .ch = ch};
     thread_id(e, t);

@@ -277,8 +277,11 @@ static enum err business_echo(struct store *s, struct inbox_apply_ctx *c,
         .message_at = id ? t->ts : 0, .standby = t->is_standby ? 1 : -1, .standby_at = t->ts};
     if (rc == ERR_OK && id)
         rc = store_conversation_touch(s, t->conversation_id, &touch, now_ms);
-    if (rc == ERR_OK && id && is_our_app(c, e)) /* ours, yet no row: the sender lost track */
+    bool is_comment_reply = e->metadata && strncmp(e->metadata, "sb:comment:", 11) == 0;
+    if (rc == ERR_OK && id && is_our_app(c, e) && !is_comment_reply) /* the sender lost track */
         log_warn("echo.unmatched", LOG_INT("conversation", t->conversation_id));
+    else if (rc == ERR_OK && id && is_our_app(c, e))
+        log_debug("echo.comment_reply", LOG_INT("conversation", t->conversation_id));
     else if (rc == ERR_OK && id && pause_on_business_reply(s, c)) {
         struct inbox_handoff_outcome h;
         rc = inbox_handoff(s, t->conversation_id, INBOX_CAUSE_BUSINESS_REPLY, NULL, 0, now_ms, &h);
@@ -348,10 +351,58 @@ static enum err apply_kind(struct store *s, struct inbox_apply_ctx *c, const str
     return rc;
 }
 
+/* ---- comments (inbox/comments.h) ---- */
+
+/* A new comment: an Instagram comment, or a Page feed change that adds one. Live comments
+ * and mentions stay in events only. */
+static bool is_new_comment(const struct meta_event *e)
+{
+    if (e->kind == META_EV_COMMENT)
+        return true;
+    return e->kind == META_EV_FEED && e->comment_id && e->verb && strcmp(e->verb, "add") == 0;
+}
+
+/* Stored once and queued, unless the account wrote it itself (a reply of ours must never be
+ * answered again). */
+static enum err comment_event(struct store *s, struct inbox_apply_ctx *c,
+                              const struct meta_event *e, int64_t now_ms, enum inbox_applied *out)
+{
+    enum store_platform p;
+    int64_t account = 0;
+    if (!platform_of(e->object, &p) || !valid_id(e->entry_id) || !valid_id(e->comment_id))
+        return ERR_OK;
+    enum err rc = store_account_route(s, p, e->entry_id, &account);
+    if (rc == ERR_NOT_FOUND) {
+        *out = INBOX_UNROUTED;
+        return ERR_OK;
+    }
+    if (rc == ERR_OK)
+        rc = store_account_seen(s, account, now_ms, now_ms);
+    if (rc != ERR_OK || !valid_id(e->from_id) || strcmp(e->from_id, e->entry_id) == 0)
+        return rc;
+    struct store_comment_new cn = {.account_id = account,
+                                   .comment_id = e->comment_id,
+                                   .parent_id = e->parent_id,
+                                   .media_id = e->media_id,
+                                   .from_id = e->from_id,
+                                   .from_name = e->from_username,
+                                   .text = e->text,
+                                   .meta_ts = normalize_ts(e->ts_ms, now_ms)};
+    int64_t id = 0;
+    rc = store_comment_insert(s, &cn, now_ms, &id);
+    if (rc == ERR_OK && id && c->queue)
+        rc = inbox_queue_comment(c->queue, s, id, now_ms);
+    if (rc == ERR_OK)
+        *out = INBOX_APPLIED;
+    return rc;
+}
+
 enum err inbox_apply_event(struct store *s, struct inbox_apply_ctx *c, const struct meta_event *e,
                            int64_t now_ms, enum inbox_applied *out)
 {
     *out = INBOX_IGNORED;
+    if (is_new_comment(e))
+        return comment_event(s, c, e, now_ms, out);
     if (!is_conversational(e->kind))
         return ERR_OK; /* comments, handover, optins, unknown: kept in events only */
     struct target t = {0};
@@ -360,6 +411,8 @@ enum err inbox_apply_event(struct store *s, struct inbox_apply_ctx *c, const str
         *out = rc == ERR_NOT_FOUND ? INBOX_UNROUTED : INBOX_IGNORED;
         return ERR_OK;
     }
+    if (rc == ERR_OK) /* the account hears from Meta: not silent (inbox/silence.h) */
+        rc = store_account_seen(s, t.account_id, now_ms, now_ms);
     if (rc == ERR_OK)
         rc = apply_kind(s, c, e, &t, now_ms);
     if (rc == ERR_OK)

@@ -9,6 +9,7 @@
  * Never logs message text.
  */
 #include "inbox/inbox.h"
+#include "inbox/inbox_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,21 +19,28 @@
 #include "inbox/window.h"
 #include "queue/queue.h"
 
-enum err inbox_queue_send(struct queue *q, struct store *s, int64_t conversation_id,
-                          int64_t message_id, int64_t now_ms)
+enum err inbox_enqueue_id(struct queue *q, struct store *s, const char *kind, const char *key,
+                          int64_t id, int64_t run_at_ms)
 {
-    char payload[32], key[32], dedupe[48];
-    int len = snprintf(payload, sizeof payload, "%lld", (long long)message_id);
-    snprintf(key, sizeof key, "conv:%lld", (long long)conversation_id);
-    snprintf(dedupe, sizeof dedupe, "send:%lld", (long long)message_id);
-    struct queue_job j = {.kind = INBOX_JOB_SEND,
+    char payload[32], dedupe[48];
+    int len = snprintf(payload, sizeof payload, "%lld", (long long)id);
+    snprintf(dedupe, sizeof dedupe, "%s:%lld", kind, (long long)id);
+    struct queue_job j = {.kind = kind,
                           .key = key,
                           .dedupe = dedupe,
                           .payload = payload,
                           .payload_len = (size_t)len,
-                          .run_at_ms = now_ms};
-    int64_t id;
-    return queue_enqueue(q, s, &j, &id);
+                          .run_at_ms = run_at_ms};
+    int64_t job_id;
+    return queue_enqueue(q, s, &j, &job_id);
+}
+
+enum err inbox_queue_send(struct queue *q, struct store *s, int64_t conversation_id,
+                          int64_t message_id, int64_t now_ms)
+{
+    char key[32];
+    snprintf(key, sizeof key, "conv:%lld", (long long)conversation_id);
+    return inbox_enqueue_id(q, s, INBOX_JOB_SEND, key, message_id, now_ms);
 }
 
 static bool blank(const char *t)

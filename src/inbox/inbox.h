@@ -32,12 +32,17 @@ struct inbox_opts {
     const struct kb_opts *kb;          /* each worker opens a kb on its own connection */
     const char *business_name;         /* SB_BUSINESS_NAME, in the AI's disclosure */
     int64_t turn_burst_ms;             /* SB_TURN_BURST_MS */
+    int64_t send_rate;                 /* SB_SEND_RATE: Send API calls a second per account */
+    int64_t gapfill_interval_s;        /* SB_GAPFILL_INTERVAL_S; 0: no gap filler */
+    int64_t silent_floor_s;            /* SB_SILENT_FLOOR_S: the silent-account alert's floor */
     const struct agent_opts *agent;    /* the LLM, the tools file; NULL: retrieval only */
 };
 
 /* Job kinds of the reply path (the payload is ids as decimal text). */
-#define INBOX_JOB_TURN "turn" /* "<conversation id> <message id>": answer what is unanswered */
-#define INBOX_JOB_SEND "send" /* "<message id>": send one outgoing row */
+#define INBOX_JOB_TURN    "turn" /* "<conversation id> <message id>": answer what is unanswered */
+#define INBOX_JOB_SEND    "send" /* "<message id>": send one outgoing row */
+#define INBOX_JOB_GAPFILL "gapfill" /* "<account id>": read Meta's recent conversations */
+#define INBOX_JOB_COMMENT "comment" /* "<comments row id>": leave, reply to or hide it */
 
 /* Starts the workers. Caller owns *out; stop with inbox_stop(). */
 MUST_USE enum err inbox_start(const struct inbox_opts *o, struct inbox **out);

@@ -16,6 +16,7 @@ struct agent_settings;
 struct kb;
 struct meta_graph;
 struct meta_vault;
+struct inbox_pace;
 
 /* A claimed job's lease; a turn keeps its own past it while the agent runs long (turn.c). */
 #define INBOX_LEASE_MS 30000
@@ -40,8 +41,28 @@ struct inbox {
     struct meta_vault *vault;
     char *business_name;
     int64_t turn_burst_ms;
-    struct agent *agent; /* the AI's decisions (shared by the workers, read-only) */
+    struct agent *agent;         /* the AI's decisions (shared by the workers, read-only) */
+    struct inbox_pace *pace;     /* Send API calls per account (inbox/pace.h) */
+    int64_t gapfill_interval_ms; /* 0: off */
+    int64_t silent_floor_ms;
 };
+
+/* Queues a job of kind whose payload is id, deduped as "<kind>:<id>", in the caller's
+ * transaction; key NULL: unordered. */
+MUST_USE enum err inbox_enqueue_id(struct queue *q, struct store *s, const char *kind,
+                                   const char *key, int64_t id, int64_t run_at_ms);
+
+/* The n positive ids of a job's payload ("12 345"); false when it holds anything else. */
+bool inbox_job_ids(const struct store_job *job, int64_t *ids, int n);
+
+/* A job's lease kept while the agent works (agent_keepalive_fn): extended past the next
+ * call's budget plus a margin whenever until_ms would not cover it. */
+struct inbox_lease {
+    struct worker *w;
+    const struct store_job *job;
+    int64_t until_ms;
+};
+void inbox_lease_keep(void *ctx, long may_take_ms);
 
 /* Handlers: ERR_OK commits the job's effects with its ack; anything else rolls them back and
  * the job is retried (or buried for ERR_INVALID / ERR_TOO_LARGE) with *reason. */
@@ -53,6 +74,19 @@ enum err inbox_run_turn(struct worker *w, const struct store_job *job, const cha
 /* sender.c: calls Meta with no transaction open, then settles its row and the job itself
  * (ack, retry at, or failed for good) in one transaction of its own. */
 enum err inbox_run_send(struct worker *w, const struct store_job *job, const char **reason);
+
+/* gapfill.c: reads an account's recent conversations through the Conversations API and
+ * stores (and answers) the customer messages no webhook brought; settles itself. */
+enum err inbox_run_gapfill(struct worker *w, const struct store_job *job, const char **reason);
+/* One gapfill job per active account for the interval slot of now_ms (deduped). */
+MUST_USE enum err inbox_schedule_gapfill(struct inbox *in, struct store *s, int64_t now_ms);
+void inbox_gapfill_metrics(void);
+
+/* comments.c: one stored comment left, answered or hidden (inbox/comments.h); settles itself.
+ * inbox_queue_comment() queues it, in the caller's transaction. */
+enum err inbox_run_comment(struct worker *w, const struct store_job *job, const char **reason);
+MUST_USE enum err inbox_queue_comment(struct queue *q, struct store *s, int64_t comment_row,
+                                      int64_t now_ms);
 
 /* context.c: a turn's rows, as the agent's context. */
 struct inbox_turn_rows {

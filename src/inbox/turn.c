@@ -19,7 +19,6 @@
  */
 #include "inbox/inbox_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +32,7 @@
 #include "kb/kb.h"
 #include "queue/queue.h"
 
-#define TURN_MAX_MESSAGES 50    /* unanswered messages read for one turn */
-#define LEASE_MARGIN_MS   10000 /* kept beyond what the next call may take */
+#define TURN_MAX_MESSAGES 50 /* unanswered messages read for one turn */
 
 struct turn {
     struct worker *w;
@@ -49,7 +47,7 @@ struct turn {
     size_t n_hist;
     struct store_agent_facts facts;
     struct agent_settings st;
-    int64_t lease_until;
+    struct inbox_lease lease;
 };
 
 enum err inbox_queue_turn(struct queue *q, struct store *s, int64_t conversation_id,
@@ -68,26 +66,6 @@ enum err inbox_queue_turn(struct queue *q, struct store *s, int64_t conversation
                           .run_at_ms = now_ms + burst_ms};
     int64_t id;
     return queue_enqueue(q, s, &j, &id);
-}
-
-static bool parse_ids(const struct store_job *job, int64_t *ids, int n)
-{
-    char text[64];
-    if (job->payload_len == 0 || job->payload_len >= sizeof text)
-        return false;
-    memcpy(text, job->payload, job->payload_len);
-    text[job->payload_len] = '\0';
-    char *p = text;
-    for (int i = 0; i < n; i++) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (errno || end == p || v <= 0)
-            return false;
-        ids[i] = v;
-        p = end;
-    }
-    return *p == '\0';
 }
 
 /* Why this turn does not answer (static text), or NULL when it should. */
@@ -134,20 +112,6 @@ static enum err load_context(struct turn *t)
         rc = store_messages_before(s, t->a, t->conv, t->in[0].id, (size_t)t->st.history_turns,
                                    &t->hist, &t->n_hist);
     return rc;
-}
-
-/* Keeps the job's lease past the next call of the agent. */
-static void keepalive(void *ctx, long may_take_ms)
-{
-    struct turn *t = ctx;
-    int64_t want = clock_now_ms() + may_take_ms + LEASE_MARGIN_MS;
-    if (want <= t->lease_until)
-        return;
-    enum err rc = queue_extend(t->w->in->queue, t->w->store, t->job, want - clock_now_ms());
-    if (rc == ERR_OK)
-        t->lease_until = want;
-    else
-        log_warn("turn.lease_extend_failed", LOG_INT("job", t->job->id), LOG_ERR(rc));
 }
 
 /* Stores the reply (queued, with a fresh correlation for the echo) and queues its send. */
@@ -286,8 +250,8 @@ static enum err run(struct turn *t)
         inbox_agent_context(t->a, &rows, t->now, &ctx);
         ctx.hold_history_signals =
             inbox_handoff_is_cooling(&t->cv, t->st.handoff_cooldown_ms, t->now);
-        ctx.keepalive = keepalive;
-        ctx.keepalive_ctx = t;
+        ctx.keepalive = inbox_lease_keep;
+        ctx.keepalive_ctx = &t->lease;
         rc = agent_decide(t->w->in->agent, t->w->kb, t->a, &t->st, &ctx, &d);
         if (rc != ERR_OK)
             return rc;
@@ -302,7 +266,7 @@ static enum err run(struct turn *t)
 enum err inbox_run_turn(struct worker *w, const struct store_job *job, const char **reason)
 {
     int64_t ids[2];
-    if (!parse_ids(job, ids, 2)) {
+    if (!inbox_job_ids(job, ids, 2)) {
         *reason = "bad turn payload";
         return ERR_INVALID;
     }
@@ -315,7 +279,7 @@ enum err inbox_run_turn(struct worker *w, const struct store_job *job, const cha
                      .conv = ids[0],
                      .trigger = ids[1],
                      .now = now,
-                     .lease_until = now + INBOX_LEASE_MS / 2};
+                     .lease = {w, job, now + INBOX_LEASE_MS / 2}};
     enum err rc = run(&t);
     arena_release(&a);
     return rc;

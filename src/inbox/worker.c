@@ -6,6 +6,7 @@
  */
 #include "inbox/inbox.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #include "core/metrics.h"
 #include "core/thread.h"
 #include "inbox/inbox_int.h"
+#include "inbox/pace.h"
+#include "inbox/silence.h"
 #include "kb/kb.h"
 #include "meta/graph.h"
 #include "meta/meta.h"
@@ -78,6 +81,8 @@ static const struct {
     {META_JOB_PRIVACY_DELETE, run_privacy_delete, false, false},
     {INBOX_JOB_TURN, inbox_run_turn, false, true},
     {INBOX_JOB_SEND, inbox_run_send, false, true},
+    {INBOX_JOB_GAPFILL, inbox_run_gapfill, false, true},
+    {INBOX_JOB_COMMENT, inbox_run_comment, false, true},
 };
 
 #define N_KINDS (sizeof job_kinds / sizeof job_kinds[0])
@@ -158,6 +163,42 @@ enum err inbox_handle_delivery(struct store *s, int64_t job_id, const char *app_
     return handle_delivery(s, &ctx, job_id, body, len, st, reason);
 }
 
+/* Payloads of the reply path's jobs: n ids as decimal text, separated by spaces. */
+bool inbox_job_ids(const struct store_job *job, int64_t *ids, int n)
+{
+    char text[64];
+    if (job->payload_len == 0 || job->payload_len >= sizeof text)
+        return false;
+    memcpy(text, job->payload, job->payload_len);
+    text[job->payload_len] = '\0';
+    char *p = text;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (errno || end == p || v <= 0)
+            return false;
+        ids[i] = v;
+        p = end;
+    }
+    return *p == '\0';
+}
+
+#define LEASE_MARGIN_MS 10000 /* kept beyond what the next call may take */
+
+void inbox_lease_keep(void *ctx, long may_take_ms)
+{
+    struct inbox_lease *l = ctx;
+    int64_t want = clock_now_ms() + may_take_ms + LEASE_MARGIN_MS;
+    if (want <= l->until_ms)
+        return;
+    enum err rc = queue_extend(l->w->in->queue, l->w->store, l->job, want - clock_now_ms());
+    if (rc == ERR_OK)
+        l->until_ms = want;
+    else
+        log_warn("job.lease_extend_failed", LOG_INT("job", l->job->id), LOG_ERR(rc));
+}
+
 static job_fn *find_kind(const char *kind, bool *quick, bool *settles_itself)
 {
     *quick = false;
@@ -235,6 +276,40 @@ static void run_batch(struct worker *w, const struct store_job *jobs, size_t n)
     }
 }
 
+/* Worker 0's timed chores besides pruning: the gap filler's jobs, each interval. The first
+ * round comes one interval after the start (Meta retries what it could not deliver while we
+ * were down; the gap filler is for what it lost). */
+static void maybe_gapfill(struct worker *w, int64_t *next)
+{
+    struct inbox *in = w->in;
+    int64_t now = clock_now_ms();
+    if (w->index != 0 || !in->is_replying || in->gapfill_interval_ms <= 0)
+        return;
+    if (*next == 0)
+        *next = now + in->gapfill_interval_ms;
+    if (now < *next)
+        return;
+    *next = now + in->gapfill_interval_ms;
+    enum err rc = inbox_schedule_gapfill(in, w->store, now);
+    if (rc != ERR_OK)
+        log_warn("gapfill.schedule_failed", LOG_ERR(rc));
+}
+
+/* Worker 0 raises and clears the silent-account alerts every INBOX_SILENT_CHECK_MS, or a
+ * quarter of the floor when that is shorter (never more often than once a second). */
+static void maybe_check_silence(struct worker *w, int64_t *last)
+{
+    int64_t now = clock_now_ms();
+    int64_t every = w->in->silent_floor_ms / 4;
+    every = every < 1000 ? 1000 : every > INBOX_SILENT_CHECK_MS ? INBOX_SILENT_CHECK_MS : every;
+    if (w->index != 0 || now - *last < every)
+        return;
+    *last = now;
+    enum err rc = inbox_check_silence(w->store, w->in->silent_floor_ms, now, NULL);
+    if (rc != ERR_OK)
+        log_warn("account.silence_check_failed", LOG_ERR(rc));
+}
+
 static void maybe_prune(struct worker *w, int64_t *last)
 {
     int64_t now = clock_now_ms();
@@ -278,11 +353,13 @@ static void *worker_main(void *arg)
         else
             slow[n_slow++] = job_kinds[i].kind;
     }
-    int64_t last_prune = 0;
+    int64_t last_prune = 0, next_gapfill = 0, last_silence = 0;
     while (!atomic_load(&w->in->stopping)) {
         size_t n = claim_and_run(w, quick, n_quick, CLAIM_BATCH);
         n += claim_and_run(w, slow, n_slow, 1);
         maybe_prune(w, &last_prune);
+        maybe_gapfill(w, &next_gapfill);
+        maybe_check_silence(w, &last_silence);
         if (n == 0)
             queue_wait(w->in->queue, IDLE_WAIT_MS);
     }
@@ -312,6 +389,9 @@ static enum err start_replies(struct inbox *in, const struct inbox_opts *o)
     log_info("agent.ready", LOG_BOOL("llm", agent_has_llm(in->agent)));
     in->business_name = xstrdup(o->business_name ? o->business_name : "our business");
     in->turn_burst_ms = o->turn_burst_ms;
+    in->pace = inbox_pace_new(o->send_rate);
+    in->gapfill_interval_ms = o->gapfill_interval_s * 1000;
+    in->silent_floor_ms = o->silent_floor_s * 1000;
     in->is_replying = true;
     return ERR_OK;
 }
@@ -328,6 +408,7 @@ enum err inbox_start(const struct inbox_opts *o, struct inbox **out)
     m_events_unrouted =
         metrics_counter("switchboard_events_total",
                         "Inbound events parsed from deliveries, by result", "result=\"unrouted\"");
+    inbox_gapfill_metrics();
     struct inbox *in = xcalloc(1, sizeof *in);
     in->queue = o->queue;
     in->meta_app_id = o->meta_app_id ? xstrdup(o->meta_app_id) : NULL;
@@ -373,6 +454,7 @@ void inbox_stop(struct inbox *in)
     meta_graph_free(in->graph);
     meta_vault_free(in->vault);
     agent_free(in->agent);
+    inbox_pace_free(in->pace);
     free(in->business_name);
     free(in);
 }

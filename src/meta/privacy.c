@@ -137,9 +137,11 @@ static char *counts_json(struct arena *a, const struct store_privacy_counts *c)
 {
     return arena_printf(a,
                         "{\"accounts\":%lld,\"contacts\":%lld,\"conversations\":%lld,"
-                        "\"messages\":%lld,\"events\":%lld,\"dead_letters\":%lld}",
+                        "\"messages\":%lld,\"events\":%lld,\"dead_letters\":%lld,"
+                        "\"comments\":%lld}",
                         (long long)c->accounts, (long long)c->contacts, (long long)c->conversations,
-                        (long long)c->messages, (long long)c->events, (long long)c->dead_letters);
+                        (long long)c->messages, (long long)c->events, (long long)c->dead_letters,
+                        (long long)c->comments);
 }
 
 static enum err erase(struct store *s, struct arena *a, const struct store_deletion *d)

@@ -12,8 +12,8 @@
 
 #include "core/clock.h"
 
-static const char *const tables[] = {"accounts", "contacts",     "conversations",    "messages",
-                                     "events",   "dead_letters", "deletion_requests"};
+static const char *const tables[] = {"accounts", "contacts", "conversations", "messages",
+                                     "events",   "comments", "dead_letters",  "deletion_requests"};
 
 static const char *const json_columns[] = {"raw", "attachments", "reply_to", "meta", "detail"};
 

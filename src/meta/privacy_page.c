@@ -47,6 +47,8 @@ static const struct {
      "raw notifications from Meta about your messages"},
     {"dead_letters", "unreadable notification that mentioned you",
      "unreadable notifications that mentioned you"},
+    {"comments", "comment of yours as we kept it (Meta keeps the comment itself)",
+     "comments of yours as we kept them (Meta keeps the comments themselves)"},
     {"accounts", "account connection you made (its access token and your id were erased)",
      "account connections you made (their access tokens and your id were erased)"},
 };

@@ -259,10 +259,11 @@ static enum err check_account(const struct meta_send_account *acct, const char *
     return ERR_OK;
 }
 
-/* POST {path} with a JSON body; *answer is the parsed 2xx answer. */
+/* POST {path} with a JSON body; *answer is the parsed 2xx answer, *usage (may be NULL) the
+ * answer's usage headers. */
 static enum err post(struct meta_graph *g, struct arena *a, const char *path, const char *token,
                      const char *body, const struct meta_param *params, size_t n_params,
-                     json_t **answer, struct meta_graph_error *gerr)
+                     json_t **answer, struct meta_usage *usage, struct meta_graph_error *gerr)
 {
     const struct meta_graph_req req = {.method = "POST",
                                        .path = path,
@@ -273,6 +274,8 @@ static enum err post(struct meta_graph *g, struct arena *a, const char *path, co
     struct meta_graph_resp resp;
     enum err rc = meta_graph_call(g, a, &req, &resp, gerr);
     *answer = rc == ERR_OK ? resp.json : NULL;
+    if (usage)
+        *usage = resp.usage;
     return rc;
 }
 
@@ -294,7 +297,7 @@ static enum err send_body(struct meta_graph *g, struct arena *a,
 {
     const char *path = arena_printf(a, "/%s/messages", acct->page_id);
     json_t *answer;
-    enum err rc = post(g, a, path, acct->page_token, body, NULL, 0, &answer, gerr);
+    enum err rc = post(g, a, path, acct->page_token, body, NULL, 0, &answer, &out->usage, gerr);
     return rc == ERR_OK ? take_result(a, answer, out, gerr) : rc;
 }
 
@@ -346,7 +349,7 @@ enum err meta_send_action(struct meta_graph *g, const struct meta_send_account *
         rc = refused(gerr, rc, why);
     else
         rc = post(g, &a, arena_printf(&a, "/%s/messages", acct->page_id), acct->page_token, body,
-                  NULL, 0, &answer, gerr);
+                  NULL, 0, &answer, NULL, gerr);
     arena_release(&a);
     return rc;
 }
@@ -370,7 +373,7 @@ enum err meta_comment_reply(struct meta_graph *g, struct arena *a,
     const struct meta_param p[] = {{"message", text}};
     json_t *answer;
     rc = post(g, a, arena_printf(a, "/%s/%s", comment_id, edge), acct->page_token, NULL, p, 1,
-              &answer, gerr);
+              &answer, NULL, gerr);
     if (rc != ERR_OK)
         return rc;
     *new_id = json_get_id(a, answer, "id");
@@ -395,7 +398,7 @@ enum err meta_comment_hide(struct meta_graph *g, const struct meta_send_account 
     const struct meta_param p[] = {{key, is_hidden ? "true" : "false"}};
     json_t *answer;
     rc = post(g, &a, arena_printf(&a, "/%s", comment_id), acct->page_token, NULL, p, 1, &answer,
-              gerr);
+              NULL, gerr);
     if (rc == ERR_OK && !json_is_true(json_object_get(answer, "success"))) {
         meta_graph_error_set(gerr, 200, META_ERR_INVALID, "hide answer without success");
         rc = ERR_UPSTREAM;

@@ -110,6 +110,7 @@ struct meta_send_account {
 struct meta_send_result {
     const char *recipient_id;
     const char *message_id;
+    struct meta_usage usage; /* the answer's rate-limit usage headers (is_present false: none) */
 };
 
 enum meta_sender_action {

@@ -61,6 +61,7 @@ const char *meta_dead_token_reason(struct arena *a, int code, int subcode);
 struct meta_accounts_tally {
     int64_t by_status[STORE_ACCOUNT_REVOKED + 1]; /* indexed by enum store_account_status */
     int64_t expiring; /* active accounts whose access ends within META_TOKEN_WARN_DAYS */
+    int64_t silent;   /* active accounts with the silent-account alert raised (inbox/silence.h) */
 };
 void meta_accounts_tally(const struct store_account *accts, size_t n, int64_t now_ms,
                          struct meta_accounts_tally *out);

@@ -209,5 +209,6 @@ void meta_accounts_tally(const struct store_account *accts, size_t n, int64_t no
         if ((unsigned)accts[i].status <= STORE_ACCOUNT_REVOKED)
             out->by_status[accts[i].status]++;
         out->expiring += is_expiring(&accts[i], now_ms);
+        out->silent += accts[i].status == STORE_ACCOUNT_ACTIVE && accts[i].silent_since > 0;
     }
 }

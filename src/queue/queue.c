@@ -540,6 +540,16 @@ enum err queue_retry_at(struct queue *q, struct store *s, const struct store_job
     return store_job_retry(s, job->id, queue_owner(), run_at_ms, error);
 }
 
+enum err queue_defer(struct queue *q, struct store *s, const struct store_job *job,
+                     int64_t run_at_ms, const char *why)
+{
+    (void)q;
+    int64_t now = clock_now_ms();
+    log_debug("queue.defer", LOG_INT("job", job->id), LOG_STR("kind", job->kind),
+              LOG_STR("why", why), LOG_INT("in_ms", run_at_ms - now));
+    return store_job_defer(s, job->id, queue_owner(), run_at_ms, now);
+}
+
 enum err queue_retry(struct queue *q, struct store *s, const struct store_job *job,
                      const char *error)
 {

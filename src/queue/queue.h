@@ -67,6 +67,10 @@ MUST_USE enum err queue_retry(struct queue *q, struct store *s, const struct sto
 /* Retry at a time the caller knows (rate-limit headers); still bounded by max_attempts. */
 MUST_USE enum err queue_retry_at(struct queue *q, struct store *s, const struct store_job *job,
                                  int64_t run_at_ms, const char *error);
+/* Not run at all (it waits for something outside it, e.g. Meta's throttling of its account):
+ * back to the queue for run_at_ms, and this claim does not count as an attempt. */
+MUST_USE enum err queue_defer(struct queue *q, struct store *s, const struct store_job *job,
+                              int64_t run_at_ms, const char *why);
 /* Failed for good: straight to the dead letters. */
 MUST_USE enum err queue_bury(struct queue *q, struct store *s, const struct store_job *job,
                              const char *reason);

@@ -86,6 +86,11 @@ static double g_expiring(void *ctx)
     return (double)read_tally(ctx).expiring;
 }
 
+static double g_silent(void *ctx)
+{
+    return (double)read_tally(ctx).silent;
+}
+
 static void register_metrics(struct scheduler *sc)
 {
     static const char accounts[] = "Connected Pages and Instagram accounts, by status";
@@ -96,6 +101,9 @@ static void register_metrics(struct scheduler *sc)
     metrics_gauge("switchboard_accounts_token_expiring",
                   "Active accounts whose token or data access ends within 7 days", NULL, g_expiring,
                   sc);
+    metrics_gauge("switchboard_accounts_silent",
+                  "Active accounts that have heard nothing from Meta for far longer than usual",
+                  NULL, g_silent, sc);
     static const char checks[] = "Token health checks (debug_token), by outcome";
     m_valid = metrics_counter("switchboard_token_checks_total", checks, "result=\"valid\"");
     m_invalid = metrics_counter("switchboard_token_checks_total", checks, "result=\"invalid\"");

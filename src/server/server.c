@@ -144,6 +144,9 @@ static enum err start_inbox(struct server *r, const struct config *cfg)
                             .kb = &ko,
                             .business_name = cfg->business_name,
                             .turn_burst_ms = cfg->turn_burst_ms,
+                            .send_rate = cfg->send_rate,
+                            .gapfill_interval_s = cfg->gapfill_interval_s,
+                            .silent_floor_s = cfg->silent_floor_s,
                             .agent = &ao};
     return inbox_start(&io, &r->inbox);
 }

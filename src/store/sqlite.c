@@ -44,6 +44,9 @@ static const char *const stmt_sql[Q__COUNT] = {
     [Q_JOB_RETRY] = "UPDATE jobs SET state = 'ready', run_at = ?3, lease_until = NULL,"
                     " lease_owner = NULL, last_error = ?4, updated_at = ?5"
                     " WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+    [Q_JOB_DEFER] = "UPDATE jobs SET state = 'ready', run_at = ?3, lease_until = NULL,"
+                    " lease_owner = NULL, attempts = max(attempts - 1, 0), updated_at = ?4"
+                    " WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
     [Q_JOB_EXTEND] = "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND state = 'running'"
                      " AND lease_owner = ?2",
     [Q_JOB_BURY_COPY] =
@@ -187,6 +190,7 @@ static void sqlite_free(struct store *base)
         sqlite3_finalize(s->exec_cache[i].st);
     for (int i = 0; i < SQLITE_INBOX_STMTS; i++)
         sqlite3_finalize(s->inbox_stmts[i]);
+    sqlite3_finalize(s->seen_stmt);
     for (int i = 0; i < SQLITE_KB_STMTS; i++)
         sqlite3_finalize(s->kb_stmts[i]);
     sqlite3_close(s->db);
@@ -278,6 +282,7 @@ static const struct store_ops sqlite_ops = {
     .jobs_claim = sqlite_jobs_claim,
     .job_finish = sqlite_job_finish,
     .job_retry = sqlite_job_retry,
+    .job_defer = sqlite_job_defer,
     .job_extend = sqlite_job_extend,
     .job_bury = sqlite_job_bury,
     .jobs_lease_owners = sqlite_jobs_lease_owners,
@@ -328,6 +333,7 @@ static const struct store_ops sqlite_ops = {
     .dash = &sqlite_dash_ops,
     .handoff = &sqlite_handoff_ops,
     .agent = &sqlite_agent_ops,
+    .pipeline = &sqlite_pipeline_ops,
 };
 
 static enum err make_dir(const char *path)

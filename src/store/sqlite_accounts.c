@@ -16,7 +16,8 @@
     "id, platform, external_id, page_id, name, username, picture_url, token_enc,"                  \
     " coalesce(token_expires_at, 0), coalesce(data_access_expires_at, 0), user_id, scopes,"        \
     " status, status_reason, subscribed_fields, coalesce(subscribed_at, 0), created_at,"           \
-    " updated_at"
+    " updated_at, coalesce(send_paused_until, 0), coalesce(last_event_at, 0),"                     \
+    " coalesce(event_gap_ms, 0), coalesce(silent_since, 0)"
 
 /* Steps a statement that returns no rows and finalizes it; *changes = rows changed. */
 static const unsigned char *blob(struct arena *a, sqlite3_stmt *st, int i, size_t *len)
@@ -63,6 +64,10 @@ static void read_row(struct arena *a, sqlite3_stmt *st, struct store_account *ou
     out->subscribed_at = sqlite3_column_int64(st, 15);
     out->created_at = sqlite3_column_int64(st, 16);
     out->updated_at = sqlite3_column_int64(st, 17);
+    out->send_paused_until = sqlite3_column_int64(st, 18);
+    out->last_event_at = sqlite3_column_int64(st, 19);
+    out->event_gap_ms = sqlite3_column_int64(st, 20);
+    out->silent_since = sqlite3_column_int64(st, 21);
 }
 
 enum err sqlite_account_get(struct store *base, struct arena *a, enum store_platform p,

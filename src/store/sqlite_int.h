@@ -23,6 +23,7 @@ enum sqlite_stmt {
     Q_JOB_DELETE,
     Q_JOB_DONE,
     Q_JOB_RETRY,
+    Q_JOB_DEFER,
     Q_JOB_EXTEND,
     Q_JOB_BURY_COPY,
     Q_JOB_BURY_MARK,
@@ -57,7 +58,8 @@ struct sqlite_store {
     } exec_cache[SQLITE_EXEC_CACHE];
     sqlite3_stmt *inbox_stmts[SQLITE_INBOX_STMTS];
     sqlite3_stmt *kb_stmts[SQLITE_KB_STMTS]; /* a search runs them every turn */
-    bool bus_pending; /* this transaction wrote bus events (sqlite_dash.c's hooks) */
+    sqlite3_stmt *seen_stmt; /* sqlite_pipeline.c's store_account_seen(): every event */
+    bool bus_pending;        /* this transaction wrote bus events (sqlite_dash.c's hooks) */
 };
 
 /* The prepared statement for id, reset and with its bindings cleared. NULL on failure. */
@@ -90,6 +92,8 @@ enum err sqlite_job_finish(struct store *base, int64_t id, const char *owner, in
 enum err sqlite_job_retry(struct store *base, int64_t id, const char *owner, int64_t run_at_ms,
                           const char *error);
 enum err sqlite_job_extend(struct store *base, int64_t id, const char *owner, int64_t until_ms);
+enum err sqlite_job_defer(struct store *base, int64_t id, const char *owner, int64_t run_at_ms,
+                          int64_t now_ms);
 enum err sqlite_job_bury(struct store *base, int64_t id, const char *owner, const char *reason,
                          int64_t now_ms);
 enum err sqlite_jobs_lease_owners(struct store *base, struct arena *a, const char **out, size_t max,
@@ -169,6 +173,8 @@ extern const struct store_outbox_ops sqlite_outbox_ops;
 extern const struct store_handoff_ops sqlite_handoff_ops;
 /* The agent's context and records (sqlite_agent.c). */
 extern const struct store_agent_ops sqlite_agent_ops;
+/* Send pauses, liveliness, comments (sqlite_pipeline.c). */
+extern const struct store_pipeline_ops sqlite_pipeline_ops;
 
 /* The columns of messages sqlite_read_message() reads, in its order (sqlite_inbox.c). */
 #define SQLITE_MESSAGE_COLUMNS                                                                     \

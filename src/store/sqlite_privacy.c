@@ -99,6 +99,7 @@ static const struct {
     {"dead_letters", "DELETE FROM dead_letters WHERE payload IS NOT NULL AND EXISTS ("
                      "SELECT 1 FROM " SCOPED_IDS " AS p WHERE instr(CAST(dead_letters.payload"
                      " AS TEXT), '\"' || p.scoped_id || '\"') > 0)"},
+    {"comments", "DELETE FROM comments WHERE from_id IN " SCOPED_IDS},
     {"messages", "DELETE FROM messages WHERE conversation_id IN (SELECT v.id FROM"
                  " conversations v JOIN contacts c ON c.id = v.contact_id WHERE c.user_id = ?1)"},
     {"conversations", "DELETE FROM conversations WHERE contact_id IN"
@@ -111,7 +112,7 @@ static const struct {
 
 static int64_t *erase_count(struct store_privacy_counts *c, size_t step)
 {
-    int64_t *slots[] = {&c->events,        &c->dead_letters, &c->messages,
+    int64_t *slots[] = {&c->events,        &c->dead_letters, &c->comments, &c->messages,
                         &c->conversations, &c->contacts,     &c->accounts};
     return slots[step];
 }
@@ -170,6 +171,7 @@ static const struct {
                  " JOIN contacts c ON c.id = v.contact_id WHERE c.user_id = ?1 ORDER BY m.id"},
     {"events", "SELECT * FROM events WHERE sender_id IN " SCOPED_IDS
                " OR recipient_id IN " SCOPED_IDS " ORDER BY id"},
+    {"comments", "SELECT * FROM comments WHERE from_id IN " SCOPED_IDS " ORDER BY id"},
     {"dead_letters", "SELECT * FROM dead_letters WHERE payload IS NOT NULL AND EXISTS ("
                      "SELECT 1 FROM " SCOPED_IDS " AS p WHERE instr(CAST(dead_letters.payload"
                      " AS TEXT), '\"' || p.scoped_id || '\"') > 0) ORDER BY id"},

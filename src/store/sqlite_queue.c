@@ -169,6 +169,20 @@ enum err sqlite_job_retry(struct store *base, int64_t id, const char *owner, int
     return guarded(s, st, "job_retry");
 }
 
+enum err sqlite_job_defer(struct store *base, int64_t id, const char *owner, int64_t run_at_ms,
+                          int64_t now_ms)
+{
+    struct sqlite_store *s = SQ(base);
+    sqlite3_stmt *st = sqlite_stmt(s, Q_JOB_DEFER);
+    if (!st)
+        return ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, run_at_ms);
+    sqlite3_bind_int64(st, 4, now_ms);
+    return guarded(s, st, "job_defer");
+}
+
 enum err sqlite_job_extend(struct store *base, int64_t id, const char *owner, int64_t until_ms)
 {
     struct sqlite_store *s = SQ(base);

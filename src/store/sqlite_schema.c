@@ -302,6 +302,41 @@ static const char m10_agent[] =
     "ALTER TABLE messages ADD COLUMN sentiment REAL;"
     "CREATE INDEX llm_usage_conversation ON llm_usage(conversation_id, created_at);";
 
+/* The messaging pipeline (issue 5). Accounts: when Meta's throttling lets sends resume
+ * (send_paused_until, from codes 4/17/32/613/800xx and the usage headers), and how lively the
+ * account usually is (last_event_at of migration 1, now kept; event_gap_ms: a moving average
+ * of the time between its events; silent_since: when the silent-account alert was raised).
+ * The bus hears of both, for the dashboard. Comments on the business's posts and media, each
+ * stored once with what the agent did about it (left, a public reply, one private reply,
+ * hidden). */
+static const char m12_pipeline[] =
+    "ALTER TABLE accounts ADD COLUMN send_paused_until INTEGER;"
+    "ALTER TABLE accounts ADD COLUMN event_gap_ms INTEGER;"
+    "ALTER TABLE accounts ADD COLUMN silent_since INTEGER;"
+    "CREATE TRIGGER bus_account_pipeline AFTER UPDATE OF send_paused_until, silent_since"
+    "  ON accounts WHEN old.send_paused_until IS NOT new.send_paused_until"
+    "  OR old.silent_since IS NOT new.silent_since BEGIN"
+    " INSERT INTO bus_events (type, payload) VALUES ('account.updated',"
+    " json_object('account_id', new.id)); END;"
+    "CREATE TABLE comments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  comment_id TEXT NOT NULL," /* Meta's id */
+    "  parent_id TEXT, media_id TEXT,"
+    "  from_id TEXT, from_name TEXT," /* the commenter's IGSID / PSID and name */
+    "  text TEXT,"
+    "  meta_ts INTEGER," /* when it was written (ms) */
+    "  status TEXT NOT NULL DEFAULT 'new'"
+    "    CHECK (status IN ('new','done','failed')),"
+    "  action TEXT CHECK (action IN ('left','public','private','hidden'))," /* what was done */
+    "  reply_text TEXT, reply_id TEXT," /* our reply and Meta's id for it */
+    "  is_hidden INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (account_id, comment_id));"
+    "CREATE INDEX comments_recent ON comments(account_id, id);"
+    "CREATE INDEX comments_from ON comments(from_id) WHERE from_id IS NOT NULL;";
+
 const struct sqlite_migration sqlite_migrations[] = {
     {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},
     {2, "operators, posts, media, knowledge base, settings, bus", m2_people_content},
@@ -313,6 +348,7 @@ const struct sqlite_migration sqlite_migrations[] = {
     {8, "conversations: handoff cause, hand-back time, operator load", m8_handoff},
     {10, "agent: message sentiment, token usage by conversation", m10_agent},
     {11, "dashboard: the live-event bus written by triggers, sign-in throttling", m11_dashboard},
+    {12, "pipeline: send pauses, account liveliness, comments", m12_pipeline},
 };
 
 const int sqlite_n_migrations = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

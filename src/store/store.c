@@ -112,6 +112,12 @@ enum err store_job_retry(struct store *s, int64_t id, const char *owner, int64_t
     return s->ops->job_retry(s, id, owner, run_at_ms, error);
 }
 
+enum err store_job_defer(struct store *s, int64_t id, const char *owner, int64_t run_at_ms,
+                         int64_t now_ms)
+{
+    return s->ops->job_defer(s, id, owner, run_at_ms, now_ms);
+}
+
 enum err store_job_extend(struct store *s, int64_t id, const char *owner, int64_t until_ms)
 {
     return s->ops->job_extend(s, id, owner, until_ms);
@@ -598,4 +604,58 @@ enum err store_llm_usage_add(struct store *s, int64_t conversation_id, const cha
 {
     return s->ops->agent->llm_usage_add(s, conversation_id, model, prompt_tokens, completion_tokens,
                                         now_ms);
+}
+
+/* ---- the messaging pipeline: send pauses, liveliness, comments ---- */
+
+enum err store_account_pause_sends(struct store *s, int64_t id, int64_t until_ms, int64_t now_ms)
+{
+    return s->ops->pipeline->account_pause_sends(s, id, until_ms, now_ms);
+}
+
+enum err store_account_seen(struct store *s, int64_t id, int64_t ts_ms, int64_t now_ms)
+{
+    return s->ops->pipeline->account_seen(s, id, ts_ms, now_ms);
+}
+
+enum err store_account_set_silent(struct store *s, int64_t id, int64_t since_ms, int64_t now_ms,
+                                  bool *changed)
+{
+    return s->ops->pipeline->account_set_silent(s, id, since_ms, now_ms, changed);
+}
+
+enum err store_message_id_by_mid(struct store *s, int64_t conversation_id, const char *mid,
+                                 int64_t *id)
+{
+    return s->ops->pipeline->message_id_by_mid(s, conversation_id, mid, id);
+}
+
+enum err store_comment_insert(struct store *s, const struct store_comment_new *c, int64_t now_ms,
+                              int64_t *id)
+{
+    return s->ops->pipeline->comment_insert(s, c, now_ms, id);
+}
+
+enum err store_comment_get(struct store *s, struct arena *a, int64_t id, struct store_comment *out)
+{
+    struct store_comment *rows = NULL;
+    size_t n = 0;
+    enum err rc = s->ops->pipeline->comments_read(s, a, id, 0, 1, &rows, &n);
+    if (rc == ERR_OK && n == 0)
+        rc = ERR_NOT_FOUND;
+    if (rc == ERR_OK)
+        *out = rows[0];
+    return rc;
+}
+
+enum err store_comments_list(struct store *s, struct arena *a, int64_t account_id, size_t max,
+                             struct store_comment **out, size_t *n)
+{
+    return s->ops->pipeline->comments_read(s, a, 0, account_id, max, out, n);
+}
+
+enum err store_comment_settle(struct store *s, int64_t id, const struct store_comment_settle *u,
+                              int64_t now_ms)
+{
+    return s->ops->pipeline->comment_settle(s, id, u, now_ms);
 }

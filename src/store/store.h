@@ -81,6 +81,10 @@ MUST_USE enum err store_job_retry(struct store *s, int64_t id, const char *owner
                                   const char *error);
 MUST_USE enum err store_job_extend(struct store *s, int64_t id, const char *owner,
                                    int64_t lease_until_ms);
+/* Puts the job back to run at run_at_ms without counting this attempt (the job did not run:
+ * it waits for something outside it, e.g. Meta's throttling of its account). */
+MUST_USE enum err store_job_defer(struct store *s, int64_t id, const char *owner, int64_t run_at_ms,
+                                  int64_t now_ms);
 /* Moves the job to the dead letters with its payload and reason. */
 MUST_USE enum err store_job_bury(struct store *s, int64_t id, const char *owner, const char *reason,
                                  int64_t now_ms);
@@ -246,6 +250,11 @@ struct store_account {
     const char *subscribed_fields; /* webhook fields as read back from Meta, comma-separated */
     int64_t subscribed_at;         /* 0: never confirmed */
     int64_t created_at, updated_at;
+    /* the messaging pipeline (store_account_pause_sends, store_account_seen) */
+    int64_t send_paused_until; /* Meta throttles it: no send before this; 0 none */
+    int64_t last_event_at;     /* Meta's time of its newest event; 0 never */
+    int64_t event_gap_ms;      /* its usual time between events (moving average); 0 unknown */
+    int64_t silent_since;      /* the silent-account alert is raised; 0 not */
 };
 
 /* What a (re)connect brings for one account: the profile and a freshly sealed token. */
@@ -354,6 +363,7 @@ struct store_privacy_counts {
     int64_t contacts, conversations, messages;
     int64_t events;       /* raw webhook events sent by or to the person's scoped ids */
     int64_t dead_letters; /* unusable webhook bodies that mention those ids */
+    int64_t comments;     /* their comments on the business's posts (the rows, not Meta's) */
 };
 
 /* Erases everything stored about user_id, in the caller's transaction (call inside
@@ -384,9 +394,9 @@ struct store_field {
 typedef enum err store_row_fn(void *ctx, const char *table, const struct store_field *fields,
                               size_t n_fields);
 /* Calls fn once per row stored about user_id, table by table ("accounts", "contacts",
- * "conversations", "messages", "events", "dead_letters", "deletion_requests"). Tokens and
- * any other sealed column (*_enc) are never passed. A non-OK return from fn stops the walk
- * and is returned. */
+ * "conversations", "messages", "events", "comments", "dead_letters", "deletion_requests").
+ * Tokens and any other sealed column (*_enc) are never passed. A non-OK return from fn stops the
+ * walk and is returned. */
 MUST_USE enum err store_privacy_export(struct store *s, const char *user_id, store_row_fn *fn,
                                        void *ctx);
 
@@ -719,6 +729,71 @@ MUST_USE enum err store_message_set_operator(struct store *s, int64_t message_id
                                              int64_t operator_id);
 /* Removes an account and, by cascade, its contacts, conversations and messages. ERR_NOT_FOUND. */
 MUST_USE enum err store_account_delete(struct store *s, int64_t id);
+
+/* ---- the messaging pipeline: pacing, liveliness, comments (sqlite_pipeline.c; inbox/ owns
+ * the rules) ---- */
+
+/* Meta throttles the account (rate-limit codes, usage headers): its sends wait until
+ * until_ms. A pause is only ever lengthened; ERR_NOT_FOUND when there is no such account. */
+MUST_USE enum err store_account_pause_sends(struct store *s, int64_t id, int64_t until_ms,
+                                            int64_t now_ms);
+
+/* The id of the conversation's message with Meta's id mid; *id 0 when there is none. */
+MUST_USE enum err store_message_id_by_mid(struct store *s, int64_t conversation_id, const char *mid,
+                                          int64_t *id);
+
+/* Comments on the business's posts and media (Instagram comments, Page feed comments). */
+struct store_comment_new {
+    int64_t account_id;
+    const char *comment_id; /* Meta's id */
+    const char *parent_id, *media_id;
+    const char *from_id, *from_name; /* the commenter's IGSID / PSID and name; NULL unknown */
+    const char *text;
+    int64_t meta_ts; /* when it was written (ms); 0 unknown */
+};
+/* *id: the new row, or 0 when (account, comment_id) is stored already (not an error). */
+MUST_USE enum err store_comment_insert(struct store *s, const struct store_comment_new *c,
+                                       int64_t now_ms, int64_t *id);
+
+struct store_comment {
+    int64_t id, account_id;
+    const char *comment_id, *parent_id, *media_id, *from_id, *from_name, *text;
+    int64_t meta_ts;
+    const char *status; /* "new", "done", "failed" */
+    const char *action; /* "left", "public", "private", "hidden"; NULL while new */
+    const char *reply_text, *reply_id, *error;
+    bool is_hidden;
+    int64_t created_at, updated_at;
+};
+/* ERR_NOT_FOUND when absent. Strings in the arena. */
+MUST_USE enum err store_comment_get(struct store *s, struct arena *a, int64_t id,
+                                    struct store_comment *out);
+/* The newest max comments of the account (0: every account), newest first; array in the
+ * arena. */
+MUST_USE enum err store_comments_list(struct store *s, struct arena *a, int64_t account_id,
+                                      size_t max, struct store_comment **out, size_t *n);
+
+/* What was done about a comment. */
+struct store_comment_settle {
+    const char *status;                        /* "done" or "failed" */
+    const char *action;                        /* "left", "public", "private", "hidden" */
+    const char *reply_text, *reply_id, *error; /* NULL: none */
+    bool is_hidden;
+};
+MUST_USE enum err store_comment_settle(struct store *s, int64_t id,
+                                       const struct store_comment_settle *u, int64_t now_ms);
+
+/* How often an account's liveliness is written at most: a busy account costs one UPDATE that
+ * matches no row per event. */
+#define STORE_SEEN_STEP_MS (60LL * 1000)
+/* An event of the account arrived, made at ts_ms by Meta's clock: last_event_at moves forward
+ * (never back), event_gap_ms moves 1/8 of the way toward the time since the previous one, and
+ * silent_since clears. Nothing is written when last_event_at is less than STORE_SEEN_STEP_MS
+ * older than ts_ms. */
+MUST_USE enum err store_account_seen(struct store *s, int64_t id, int64_t ts_ms, int64_t now_ms);
+/* Raises (since_ms > 0) or clears (0) the silent-account alert; *changed whether it moved. */
+MUST_USE enum err store_account_set_silent(struct store *s, int64_t id, int64_t since_ms,
+                                           int64_t now_ms, bool *changed);
 
 /* ---- the agent's context and records (sqlite_agent.c; agent/ and inbox/turn.c own the rules) */
 

@@ -99,6 +99,22 @@ struct store_agent_ops {
                               int64_t prompt_tokens, int64_t completion_tokens, int64_t now_ms);
 };
 
+/* The messaging pipeline: send pauses, liveliness, comments (sqlite_pipeline.c). */
+struct store_pipeline_ops {
+    enum err (*account_pause_sends)(struct store *s, int64_t id, int64_t until_ms, int64_t now_ms);
+    enum err (*account_seen)(struct store *s, int64_t id, int64_t ts_ms, int64_t now_ms);
+    enum err (*account_set_silent)(struct store *s, int64_t id, int64_t since_ms, int64_t now_ms,
+                                   bool *changed);
+    enum err (*message_id_by_mid)(struct store *s, int64_t conversation_id, const char *mid,
+                                  int64_t *id);
+    enum err (*comment_insert)(struct store *s, const struct store_comment_new *c, int64_t now_ms,
+                               int64_t *id);
+    enum err (*comments_read)(struct store *s, struct arena *a, int64_t id, int64_t account_id,
+                              size_t max, struct store_comment **out, size_t *n);
+    enum err (*comment_settle)(struct store *s, int64_t id, const struct store_comment_settle *u,
+                               int64_t now_ms);
+};
+
 struct store_ops {
     void (*free)(struct store *s);
     enum err (*exec)(struct store *s, const char *sql); /* savepoints */
@@ -117,6 +133,8 @@ struct store_ops {
     enum err (*job_retry)(struct store *s, int64_t id, const char *owner, int64_t run_at_ms,
                           const char *error);
     enum err (*job_extend)(struct store *s, int64_t id, const char *owner, int64_t until_ms);
+    enum err (*job_defer)(struct store *s, int64_t id, const char *owner, int64_t run_at_ms,
+                          int64_t now_ms);
     enum err (*job_bury)(struct store *s, int64_t id, const char *owner, const char *reason,
                          int64_t now_ms);
     enum err (*jobs_lease_owners)(struct store *s, struct arena *a, const char **out, size_t max,
@@ -202,6 +220,7 @@ struct store_ops {
     const struct store_dash_ops *dash;
     const struct store_handoff_ops *handoff;
     const struct store_agent_ops *agent;
+    const struct store_pipeline_ops *pipeline;
 };
 
 struct store {

@@ -214,7 +214,7 @@ class DeletionCallbackTests(PrivacyCase):
         code = self.request_deletion(MAYA_ASID)
         counts = self.wait_completed(code)
         self.assertEqual(counts, {"accounts": 0, "contacts": 1, "conversations": 1,
-                                  "messages": 3, "events": 3, "dead_letters": 0})
+                                  "messages": 3, "events": 3, "dead_letters": 0, "comments": 0})
         self.assertEqual(self.maya_rows(), {"contacts": 0, "conversations": 0, "messages": 0,
                                             "events": 0})
         # Sam's data and the business's connection are untouched

@@ -6,82 +6,13 @@ mode). Bursts are one turn; a replayed delivery is one reply; Meta's errors are 
 class (window closed: failed, never retried; a 500: retried and sent once)."""
 
 import json
-import os
-import subprocess
 import time
 
-from emu import APP_ID, APP_SECRET, PAGE_ID, Emulator, EmulatorTestCase
-from harness import base_env, binary_path, deadline_loop
-
-KB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "kb")
+from emu import PAGE_ID
+from replies_base import ReplyTestCase
 
 
-class TestReplies(EmulatorTestCase):
-    def setUp(self):
-        # The emulator first (the server needs its URL), then the server, then the webhook.
-        self.emu = Emulator(args=["--webhook-retry-ms", "100"])
-        self.addCleanup(self.emu.stop)
-        self.emu.start()
-        self.server = self.start_server(secret=APP_SECRET, env={
-            "SB_META_APP_ID": APP_ID, "SB_META_GRAPH_URL": self.emu.base,
-            "SB_META_GRAPH_VERSION": "v24.0", "SB_TURN_BURST_MS": "200",
-            "SB_KB_DIR": os.path.normpath(KB_DIR), "SB_BUSINESS_NAME": "Northwind Coffee"})
-        r = self.emu.control("POST", "/_emulator/config", {
-            "webhook_url": "http://127.0.0.1:%d/webhooks/meta" % self.server.port})
-        self.assertEqual(r.status // 100, 2, r)
-        rc, _, err = self.run_sb("accounts", "connect", "--user-token", "-",
-                                 stdin=self.emu.user_token() + "\n")
-        self.assertEqual(rc, 0, err)
-        self.customers = self.emu.state()["customers"]
-        self.assertEqual(self.server.wait_scalar("SELECT count(*) FROM kb_documents", 4), 4)
-
-    def run_sb(self, *args, stdin=None):
-        env = base_env()
-        env.update({"SB_DATA_DIR": self.server.data_dir, "SB_META_GRAPH_URL": self.emu.base,
-                    "SB_META_GRAPH_VERSION": "v24.0", "SB_META_APP_ID": APP_ID,
-                    "SB_META_APP_SECRET": APP_SECRET})
-        r = subprocess.run([binary_path()] + list(args), input=(stdin or "").encode(), env=env,
-                           capture_output=True, timeout=60)
-        return r.returncode, r.stdout.decode(), r.stderr.decode()
-
-    def customer_says(self, text, customer=0, channel="messenger"):
-        r = self.emu.control("POST", "/_emulator/customers/%d/messages" % customer,
-                             {"channel": channel, "text": text})
-        self.assertEqual(r.status, 200, r)
-        return r.json()
-
-    def replies(self, thread):
-        r = self.emu.control("GET", "/_emulator/threads/%s" % thread)
-        self.assertEqual(r.status, 200, r)
-        return [m for m in r.json()["messages"] if m["direction"] == "out"]
-
-    def wait_replies(self, thread, n, timeout=10):
-        got = []
-        for _ in deadline_loop(timeout, 0.05):
-            got = self.replies(thread)
-            if len(got) >= n:
-                break
-        return got
-
-    def out_rows(self):
-        return self.server.query("SELECT author, status, mid, correlation, error_message"
-                                 " FROM messages WHERE direction = 'out' ORDER BY id")
-
-    def mode(self, customer=0):
-        psid = self.customers[customer]["psid"][PAGE_ID]
-        return self.server.query("SELECT v.mode, v.handoff_reason FROM conversations v"
-                                 " JOIN contacts c ON c.id = v.contact_id WHERE c.scoped_id = ?",
-                                 (psid,))[0]
-
-    def fault(self, kind, count):
-        r = self.emu.control("POST", "/_emulator/faults", {
-            "kind": kind, "path": "/messages", "method": "POST", "count": count})
-        self.assertEqual(r.status // 100, 2, r)
-
-    def faults_left(self):
-        return sum(f["count"] for f in self.emu.control("GET", "/_emulator/faults")
-                   .json()["faults"])
-
+class TestReplies(ReplyTestCase):
     def test_a_question_the_kb_answers_gets_one_reply(self):
         said = self.customer_says("do you ship to canada?")
         got = self.wait_replies(said["thread"], 1)

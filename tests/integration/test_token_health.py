@@ -127,7 +127,8 @@ class TestTokenHealth(EmulatorTestCase):
             self.assertEqual(set(a), {
                 "id", "platform", "external_id", "page_id", "name", "username", "status",
                 "status_reason", "token_expires_at", "data_access_expires_at",
-                "subscribed_fields", "warning"})
+                "subscribed_fields", "warning", "sends_paused_until", "last_event_at",
+                "silent", "silent_since"})
         self.assertEqual(self.checks("invalid"), 0)
         # every round asks once per distinct token: 2 tokens for 3 accounts
         rounds = self.events("token.checked")

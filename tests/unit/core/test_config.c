@@ -42,6 +42,9 @@ static void unset_all(void)
                                        "SB_SHUTDOWN_GRACE_MS",
                                        "SB_TURN_BURST_MS",
                                        "SB_LLM_TIMEOUT_MS",
+                                       "SB_SEND_RATE",
+                                       "SB_GAPFILL_INTERVAL_S",
+                                       "SB_SILENT_FLOOR_S",
                                        "SB_WS_PING_MS",
                                        "SB_WS_MAX_QUEUE_BYTES",
                                        "SB_BUS_POLL_MS"};

@@ -60,7 +60,7 @@ static void test_request_and_job(void **state)
     assert_int_equal(store_deletion_get(w.s, &a, done_code, &d), ERR_OK);
     assert_string_equal(d.status, "completed");
     assert_string_equal(d.detail, "{\"accounts\":0,\"contacts\":1,\"conversations\":1,"
-                                  "\"messages\":3,\"events\":3,\"dead_letters\":1}");
+                                  "\"messages\":3,\"events\":3,\"dead_letters\":1,\"comments\":0}");
     assert_true(d.completed_at > 0);
     assert_int_equal(
         seed_count(&w, "SELECT count(*) FROM contacts WHERE user_id = '" SEED_MAYA "'"), 0);
@@ -74,7 +74,7 @@ static void test_request_and_job(void **state)
     assert_int_equal(run_in_tx(&w, &second, &reason), ERR_OK);
     assert_int_equal(store_deletion_get(w.s, &a, (const char *)second.payload, &d), ERR_OK);
     assert_string_equal(d.detail, "{\"accounts\":0,\"contacts\":0,\"conversations\":0,"
-                                  "\"messages\":0,\"events\":0,\"dead_letters\":0}");
+                                  "\"messages\":0,\"events\":0,\"dead_letters\":0,\"comments\":0}");
     arena_release(&a);
     seed_close(&w);
 }
@@ -202,7 +202,7 @@ static void test_status_page(void **state)
     d.status = "completed";
     d.completed_at = 1700000001000;
     d.detail = "{\"accounts\":0,\"contacts\":1,\"conversations\":1,\"messages\":3,\"events\":1,"
-               "\"dead_letters\":0}";
+               "\"dead_letters\":0,\"comments\":0}";
     page = meta_deletion_page(&a, &d);
     assert_non_null(strstr(page, "Status: completed."));
     assert_non_null(strstr(page, "<li>3 messages</li>"));
@@ -210,7 +210,7 @@ static void test_status_page(void **state)
     assert_null(strstr(page, "dead"));
 
     d.detail = "{\"accounts\":0,\"contacts\":0,\"conversations\":0,\"messages\":0,\"events\":0,"
-               "\"dead_letters\":0}";
+               "\"dead_letters\":0,\"comments\":0}";
     page = meta_deletion_page(&a, &d);
     assert_non_null(strstr(page, "We held no data about you"));
 
