@@ -328,6 +328,7 @@ static const struct store_ops sqlite_ops = {
     .dash = &sqlite_dash_ops,
     .handoff = &sqlite_handoff_ops,
     .agent = &sqlite_agent_ops,
+    .posts = &sqlite_posts_ops,
 };
 
 static enum err make_dir(const char *path)
