@@ -163,6 +163,13 @@ MUST_USE enum err content_media_read(struct content_media *m, struct store *s, c
 MUST_USE enum err content_media_sweep(struct content_media *m, struct store *s, int64_t now_ms,
                                       int *n);
 
+/* A whole regular file of at most cap bytes (heap, NUL-terminated; caller frees).
+ * ERR_NOT_FOUND, ERR_TOO_LARGE, ERR_IO. */
+MUST_USE enum err content_read_file(const char *path, size_t cap, unsigned char **bytes,
+                                    size_t *len);
+/* Whether a source is an http(s) URL (else an upload, "file:<sha256>"). */
+bool content_source_is_url(const char *source);
+
 struct http_req;
 
 /* GET /media/{id}.jpg (route "/media/{file}"): the JPEG with Content-Type, Content-Length,
