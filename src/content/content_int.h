@@ -16,4 +16,8 @@
 int content_png_fast(const void *bytes, size_t len, const struct content_probe *probe,
                      VipsImage **out);
 
+/* post.c: the post's step chain, its next job at run_at_ms (in the caller's transaction). */
+MUST_USE enum err content_post_queue_step(struct store *s, int64_t post_id, int64_t run_at_ms,
+                                          int64_t now_ms);
+
 #endif

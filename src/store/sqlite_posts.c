@@ -158,7 +158,8 @@ static enum err post_save(struct store *base, const struct store_post *p, const 
         s, "UPDATE posts SET state = ?2, step = ?3, deferred_until = ?4, container_id = ?5,"
            " media_id = ?6, permalink = ?7, reason = ?8, error_code = ?9, error_subcode = ?10,"
            " container_at = ?11, polls = ?12, tries = ?13, publish_sent_at = ?14,"
-           " published_at = ?15, updated_at = ?16 WHERE id = ?1 AND (?17 IS NULL OR state = ?17)");
+           " published_at = ?15, updated_at = ?16, scheduled_at = ?18"
+           " WHERE id = ?1 AND (?17 IS NULL OR state = ?17)");
     if (!st)
         return ERR_INTERNAL;
     sqlite3_bind_int64(st, 1, p->id);
@@ -178,6 +179,7 @@ static enum err post_save(struct store *base, const struct store_post *p, const 
     bind_ms_or_null(st, 15, p->published_at);
     sqlite3_bind_int64(st, 16, now);
     sqlite_bind_text_or_null(st, 17, expect);
+    sqlite3_bind_int64(st, 18, p->scheduled_at);
     int64_t n = 0;
     enum err rc = sqlite_run_once(s, st, "post_save", &n);
     if (changed)

@@ -783,9 +783,9 @@ MUST_USE enum err store_post_insert(struct store *s, const struct store_post *p,
 /* One post with its items (strings in the arena). ERR_NOT_FOUND. */
 MUST_USE enum err store_post_get(struct store *s, struct arena *a, int64_t id,
                                  struct store_post *out);
-/* Writes the state machine's columns (state ... published_at, not caption, fit, items). With
- * expect_state non-NULL, only while the stored state is that one: *changed says whether it
- * was (may be NULL). */
+/* Writes the state machine's columns (scheduled_at, state ... published_at; not caption, fit,
+ * items). With expect_state non-NULL, only while the stored state is that one: *changed says
+ * whether it was (may be NULL). */
 MUST_USE enum err store_post_save(struct store *s, const struct store_post *p,
                                   const char *expect_state, int64_t now_ms, bool *changed);
 /* One item's media_id, container_id and fit_decision. */
