@@ -12,6 +12,8 @@
 
 struct agent;
 struct agent_context;
+struct content_media;
+struct content_publisher;
 struct agent_settings;
 struct kb;
 struct meta_graph;
@@ -41,6 +43,8 @@ struct inbox {
     char *business_name;
     int64_t turn_burst_ms;
     struct agent *agent; /* the AI's decisions (shared by the workers, read-only) */
+    struct content_media *media;         /* the post images' store (swept by worker 0) */
+    struct content_publisher *publisher; /* publish jobs (content/publish.c) */
 };
 
 /* Handlers: ERR_OK commits the job's effects with its ack; anything else rolls them back and
