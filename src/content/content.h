@@ -207,6 +207,10 @@ MUST_USE enum err content_post_cancel(struct store *s, int64_t id, int64_t opera
 /* Moves a scheduled or deferred post to another time (its job follows). */
 MUST_USE enum err content_post_reschedule(struct store *s, int64_t id, int64_t at_ms,
                                           int64_t now_ms, char why[CONTENT_WHY_MAX]);
+/* The post as JSON (for `posts list --json`, `posts show` and the REST API): times ISO 8601
+ * or null, items with their fit decisions when with_items. A new reference. */
+struct json_t;
+struct json_t *content_post_json(const struct store_post *p, bool with_items);
 /* Queues the post's next job at run_at_ms in the caller's transaction. */
 MUST_USE enum err content_post_queue_job(struct store *s, int64_t post_id, int64_t run_at_ms,
                                          int64_t now_ms);

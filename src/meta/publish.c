@@ -87,6 +87,8 @@ enum err meta_parse_graph_time(const char *s, int64_t *ms)
     if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
         return ERR_INVALID;
     const char *tz = s + n;
+    if (*tz == '.') /* fractions of a second are dropped */
+        tz += 1 + strspn(tz + 1, "0123456789");
     int off_min = 0;
     if (*tz == '+' || *tz == '-') {
         int oh = 0, om = 0;

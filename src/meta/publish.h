@@ -48,7 +48,8 @@ const char *meta_container_status_name(enum meta_container_status s);
 MUST_USE enum err meta_parse_publishing_limit(const json_t *body, int64_t *usage, int64_t *total);
 /* {"id":"..."} (a string or a number) -> *id in the arena. ERR_INVALID without one. */
 MUST_USE enum err meta_parse_created_id(struct arena *a, const json_t *body, const char **id);
-/* Meta's timestamps, "2026-11-24T12:00:00+0000" (also "Z" or "+00:00") -> Unix ms. */
+/* Meta's timestamps, "2026-11-24T12:00:00+0000" (also "Z", "+00:00", none: UTC; a fraction
+ * of a second is dropped) -> Unix ms. */
 MUST_USE enum err meta_parse_graph_time(const char *s, int64_t *ms);
 
 /* ---- calls ---- */
