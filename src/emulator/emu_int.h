@@ -347,7 +347,8 @@ bool emu_publish_node(struct emu_call *c, const char *id, const json_t *fields);
 /* control.c: the emulator's own API (under _emulator) and the simulator page */
 http_handler_fn emu_h_control_state, emu_h_control_customer_message, emu_h_control_comment,
     emu_h_control_thread, emu_h_control_faults, emu_h_control_clock, emu_h_control_config,
-    emu_h_control_deliveries, emu_h_control_user_action, emu_h_control_media_image, emu_h_simulator;
+    emu_h_control_deliveries, emu_h_control_user_action, emu_h_control_media_image, emu_h_simulator,
+    emu_h_control_container;
 
 /* ---- deliver.c: webhooks as Meta sends them ---- */
 enum err emu_deliver_start(struct emulator *e);
