@@ -26,7 +26,7 @@ static void test_caption_counts(void **state)
         int hashtags, mentions;
     } cases[] = {
         {"", 0, 0, 0},
-        {"Autumn blend is back \xe2\x98\x95 #coffee @northwind.coffee", 39, 1, 1},
+        {"Autumn blend is back \xe2\x98\x95 #coffee @northwind.coffee", 48, 1, 1},
         {"mail dana@example.com", 21, 0, 0},      /* inside a word: no mention */
         {"# alone, #1 and #_x", 19, 2, 0},        /* '#' before a word character */
         {"@.dots and @ alone", 18, 0, 1},
