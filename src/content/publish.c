@@ -231,6 +231,10 @@ static enum err step(struct content_publisher *p, struct store *s, const struct 
         rc = run_steps(&r);
     if (rc == ERR_OK && r.next == RUN_STEP_AT && r.at_ms <= r.now && p->queue)
         queue_notify(p->queue);
+    /* An ended post needs its images no more: Meta has them (its container was FINISHED). */
+    if (rc == ERR_OK && r.next == RUN_END && p->media &&
+        content_media_sweep(p->media, s, clock_now_ms(), NULL) != ERR_OK)
+        log_warn("media.sweep_failed", LOG_INT("post", id));
     if (r.token) {
         crypto_cleanse(r.token, strlen(r.token));
         free(r.token);

@@ -211,6 +211,7 @@ static const char *const fault_kind_names[] = {
     [EMU_FAULT_HTTP_500] = "http_500",           [EMU_FAULT_TIMEOUT] = "timeout",
     [EMU_FAULT_RATE_LIMIT] = "rate_limit",       [EMU_FAULT_WINDOW_CLOSED] = "window_closed",
     [EMU_FAULT_TOKEN_EXPIRED] = "token_expired", [EMU_FAULT_USER_UNAVAILABLE] = "user_unavailable",
+    [EMU_FAULT_SLOW] = "slow",
 };
 
 static json_t *faults_json(const struct emulator *e)
@@ -248,7 +249,7 @@ static const char *parse_fault(const json_t *b, struct emu_fault *f)
     *f = (struct emu_fault){.remaining = 1};
     if (!emu_fault_kind_parse(json_string_value(json_object_get(b, "kind")), &f->kind))
         return "kind must be one of http_500, timeout, rate_limit, window_closed, "
-               "token_expired, user_unavailable";
+               "token_expired, user_unavailable, slow";
     const json_t *m = json_object_get(b, "method");
     for (size_t k = 0; json_is_string(m) && k < sizeof methods / sizeof methods[0]; k++)
         if (strcasecmp(json_string_value(m), methods[k].name) == 0)

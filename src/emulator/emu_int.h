@@ -167,6 +167,7 @@ enum emu_fault_kind {
     EMU_FAULT_WINDOW_CLOSED,
     EMU_FAULT_TOKEN_EXPIRED,
     EMU_FAULT_USER_UNAVAILABLE,
+    EMU_FAULT_SLOW, /* the call waits delay_ms, then is handled as usual (a slow Meta) */
 };
 
 struct emu_fault {
