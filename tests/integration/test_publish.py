@@ -373,8 +373,8 @@ class TestContainerErrors(PublishCase):
     def test_media_not_fetchable(self):
         # SB_PUBLIC_URL points where nothing listens: Meta cannot fetch the image (9004).
         self.server.stop()
-        self.server.env["SB_PUBLIC_URL"] = "http://127.0.0.1:9"
-        self.server.start()
+        self.server.extra_env["SB_PUBLIC_URL"] = "http://127.0.0.1:9"
+        self.server.restart()
         post_id = self.publish(self.image_file("n.jpg", jpegs.solid_jpeg(900, 900)))
         self.assertEqual(self.wait_state(post_id, ("failed", "published")), "failed")
         post = self.show(post_id)
@@ -413,7 +413,7 @@ class TestCrash(PublishCase):
             if self.mine("exactly once"):
                 break
         self.assertEqual(len(self.mine("exactly once")), 1)
-        self.server.start()
+        self.server.restart()
         post = self.wait_published(post_id, timeout=60)
         live = self.mine("exactly once")
         self.assertEqual(len(live), 1)
@@ -434,6 +434,6 @@ class TestCrash(PublishCase):
         time.sleep(0.5)
         self.server.kill9()
         time.sleep(2)
-        self.server.start()
+        self.server.restart()
         self.wait_published(post_id, timeout=60)
         self.assertEqual(len(self.mine("once more")), 1)
