@@ -41,12 +41,13 @@ static const char *find(const char *hay, size_t n, const char *needle, size_t m)
 {
     if (m == 0 || n < m)
         return NULL;
-    for (const char *p = hay; (p = memchr(p, needle[0], (size_t)(hay + n - p) - (m - 1))) != NULL;
-         p++) {
+    const char *last = hay + (n - m);
+    for (const char *p = hay; p <= last; p++) {
+        p = memchr(p, needle[0], (size_t)(last - p) + 1);
+        if (!p)
+            return NULL;
         if (memcmp(p, needle, m) == 0)
             return p;
-        if ((size_t)(hay + n - p) <= m)
-            break;
     }
     return NULL;
 }
@@ -111,11 +112,13 @@ enum err http_multipart_parse(struct arena *a, const char *content_type, const c
     const char *delim = arena_printf(a, "\r\n--%s", b);
     size_t dlen = strlen(delim);
     /* The first delimiter may open the body (no CRLF before it) or follow a preamble. */
-    const char *p = len >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0
-                        ? body + dlen - 2
-                        : find(body, len, delim, dlen);
-    if (p && p != body + dlen - 2)
-        p += dlen;
+    const char *p = NULL;
+    if (len >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0) {
+        p = body + dlen - 2;
+    } else {
+        p = find(body, len, delim, dlen);
+        p = p ? p + dlen : NULL;
+    }
     const char *end = body + len;
     while (p) {
         if (end - p >= 2 && p[0] == '-' && p[1] == '-')
