@@ -114,6 +114,48 @@ void content_fit_plan(int w, int h, const struct content_fit_opts *o, const char
 MUST_USE enum err content_fit_mode_parse(const char *s, enum content_fit_mode *out);
 const char *content_fit_mode_name(enum content_fit_mode m);
 
+/* ---- the built-in template renderer (template.c) ---- */
+
+#define CONTENT_HEADLINE_MAX 120 /* characters */
+#define CONTENT_BODY_MAX     600
+
+struct content_template {
+    const char *layout;          /* "centered" (NULL too), "split", "banner" */
+    const char *headline, *body; /* plain UTF-8 text (shown as written, never markup) */
+    unsigned char bg[3], fg[3], accent[3];
+    const void *logo; /* NULL, or an image we take (content_probe_image()) */
+    size_t logo_len;
+    int width, height; /* 0: 1080 x 1350 */
+};
+/* Draws the template as a PNG (*png: g_free()), to be used as a source. ERR_INVALID with why
+ * for a bad layout, text over the limits, or a logo that does not decode. */
+MUST_USE enum err content_template_render(const struct content_template *t, void **png,
+                                          size_t *len, char why[CONTENT_WHY_MAX]);
+/* "#rrggbb" -> out. ERR_INVALID otherwise. */
+MUST_USE enum err content_colour_parse(const char *s, unsigned char out[3]);
+
+/* ---- image generation: an OpenAI-compatible images API (generate.c) ---- */
+
+struct content_gen_opts {
+    const char *url;     /* SB_IMAGE_URL, ending in /v1: POST {url}/images/generations */
+    const char *model;   /* SB_IMAGE_MODEL; NULL: none sent */
+    const char *api_key; /* sent as Authorization: Bearer when set */
+    long timeout_ms;     /* 0: 120000 */
+};
+#define CONTENT_PROMPT_MAX 4000
+
+/* Asks for one image for prompt (size "1024x1024" when NULL) and returns its bytes (heap;
+ * caller frees), from b64_json or by downloading url. ERR_INVALID (no URL configured, a bad
+ * prompt), ERR_UPSTREAM (the API failed: why has its words), ERR_TOO_LARGE. */
+MUST_USE enum err content_generate_image(const struct content_gen_opts *o, const char *prompt,
+                                         const char *size, unsigned char **bytes, size_t *len,
+                                         char why[CONTENT_WHY_MAX]);
+/* The images API's answer: data[0].b64_json (decoded into the heap, *bytes) or data[0].url
+ * (*url in the arena); an error body's error.message into why. Pure (fuzzed). */
+MUST_USE enum err content_parse_image_answer(struct arena *a, const char *body, size_t len,
+                                             unsigned char **bytes, size_t *n, const char **url,
+                                             char why[CONTENT_WHY_MAX]);
+
 /* ---- captions (caption.c) ---- */
 
 #define CONTENT_CAPTION_MAX_CHARS 2200

@@ -210,6 +210,8 @@ size_t dashboard_routes(struct dashboard *d, struct http_route *out, size_t max)
         {HTTP_POST, "/api/posts/{id}/schedule", dash_h_post_schedule, d, 4096},
         {HTTP_POST, "/api/uploads", dash_h_upload, d, DASH_UPLOAD_MAX_BODY},
         {HTTP_POST, "/api/previews", dash_h_preview, d, 16 * 1024},
+        {HTTP_POST, "/api/images/generate", dash_h_generate, d, 16 * 1024},
+        {HTTP_POST, "/api/images/template", dash_h_template, d, 16 * 1024},
         {HTTP_GET | HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE, "/api/*", dash_h_no_api, d, 0},
         {HTTP_GET, "/ws", dash_h_ws, d, 0},
         {HTTP_GET, "/oauth/start", dash_h_oauth_start, d, 0},

@@ -51,7 +51,8 @@ http_handler_fn dash_h_settings_get, dash_h_settings_put; /* settings_api.c */
 http_handler_fn dash_h_kb_list, dash_h_kb_add, dash_h_kb_search, dash_h_kb_delete; /* kb_api.c */
 http_handler_fn dash_h_audit;                                                      /* kb_api.c */
 http_handler_fn dash_h_posts, dash_h_post, dash_h_post_create, dash_h_post_cancel,
-    dash_h_post_schedule, dash_h_upload, dash_h_preview; /* posts_api.c */
+    dash_h_post_schedule, dash_h_upload, dash_h_preview, dash_h_generate,
+    dash_h_template; /* posts_api.c */
 /* The largest upload body: an image of CONTENT_INPUT_MAX_BYTES and its multipart framing. */
 #define DASH_UPLOAD_MAX_BODY ((size_t)50 * 1024 * 1024 + 64 * 1024)
 http_handler_fn dash_h_page, dash_h_asset;                                         /* web.c */

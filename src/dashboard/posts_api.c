@@ -10,13 +10,17 @@
  *   POST /api/posts/{id}/cancel, /api/posts/{id}/schedule {"at"}
  *   POST /api/uploads      multipart/form-data, the file in the part named "image"
  *   POST /api/previews     {"source"|"url", "modes":["pad","crop"], "ratio"?}
+ *   POST /api/images/generate {"prompt","size"?}     an image from SB_IMAGE_URL
+ *   POST /api/images/template {"layout","headline","body","bg","fg","accent","logo"?}
  *
  * Changes need the session's CSRF token (dashboard_require_session) and are audited. A preview
  * is a media row that expires after an hour (the sweep deletes it). Never logs a caption.
  */
 #include "dashboard/dash_int.h"
 
+#include <glib.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,7 +270,27 @@ void dash_h_post_schedule(struct http_req *r, void *ctx)
     reply_post(r, ss.store, id, 200);
 }
 
-/* ---- uploads and previews ---- */
+/* ---- uploads, generated and drawn images, previews ---- */
+
+/* An image for a post: checked, kept in the media store, answered with its source. */
+static void keep_source(struct http_req *r, struct dashboard *d, const void *bytes, size_t len)
+{
+    struct arena *a = http_req_arena(r);
+    char why[CONTENT_WHY_MAX];
+    struct content_probe probe;
+    const char *source = NULL;
+    enum err rc = content_probe_image(bytes, len, &probe, why);
+    if (rc == ERR_OK && (rc = content_media_put_source(d->media, a, bytes, len, &source)) != ERR_OK)
+        snprintf(why, sizeof why, "the image could not be stored");
+    if (rc != ERR_OK) {
+        http_reply_error(r, rc, why);
+        return;
+    }
+    http_reply_json(r, 201,
+                    json_pack("{s:s, s:s, s:i, s:i, s:I}", "source", source, "format",
+                              probe.format, "width", probe.width, "height", probe.height,
+                              "bytes", (json_int_t)len));
+}
 
 void dash_h_upload(struct http_req *r, void *ctx)
 {
@@ -287,21 +311,7 @@ void dash_h_upload(struct http_req *r, void *ctx)
         http_reply_error(r, ERR_INVALID, "send multipart/form-data with the file as \"image\"");
         return;
     }
-    char why[CONTENT_WHY_MAX];
-    struct content_probe probe;
-    const char *source = NULL;
-    enum err rc = content_probe_image(img->data, img->len, &probe, why);
-    if (rc == ERR_OK && (rc = content_media_put_source(d->media, a, img->data, img->len,
-                                                       &source)) != ERR_OK)
-        snprintf(why, sizeof why, "the upload could not be stored");
-    if (rc != ERR_OK) {
-        http_reply_error(r, rc, why);
-        return;
-    }
-    http_reply_json(r, 201,
-                    json_pack("{s:s, s:s, s:i, s:i, s:I}", "source", source, "format",
-                              probe.format, "width", probe.width, "height", probe.height,
-                              "bytes", (json_int_t)img->len));
+    keep_source(r, d, img->data, img->len);
 }
 
 /* One preview: the source fitted by mode, kept for an hour. */
@@ -385,4 +395,86 @@ void dash_h_preview(struct http_req *r, void *ctx)
         return;
     }
     http_reply_json(r, 200, json_pack("{s:o}", "previews", list));
+}
+
+/* POST /api/images/generate {"prompt","size"?}: one image from SB_IMAGE_URL. */
+void dash_h_generate(struct http_req *r, void *ctx)
+{
+    struct dashboard *d = ctx;
+    struct dashboard_session ss;
+    if (!dashboard_require_session(d, r, true, &ss))
+        return;
+    json_t *in = body_json(r);
+    if (!in)
+        return;
+    struct arena *a = http_req_arena(r);
+    const char *prompt = arena_strdup(a, json_get_str(in, "prompt") ? json_get_str(in, "prompt")
+                                                                     : "");
+    const char *size = json_get_str(in, "size") ? arena_strdup(a, json_get_str(in, "size")) : NULL;
+    json_decref(in);
+    const struct content_gen_opts go = {.url = d->cfg->image_url,
+                                        .model = d->cfg->image_model,
+                                        .api_key = d->cfg->llm_api_key};
+    char why[CONTENT_WHY_MAX];
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    enum err rc = content_generate_image(&go, prompt, size, &bytes, &len, why);
+    if (rc != ERR_OK) {
+        http_reply_error(r, rc, why);
+        return;
+    }
+    dash_audit(ss.store, ss.operator_id, "image_generate", NULL,
+               json_pack("{s:I}", "prompt_bytes", (json_int_t)strlen(prompt)));
+    keep_source(r, d, bytes, len);
+    free(bytes);
+}
+
+static bool colour_member(const json_t *in, const char *key, const char *def,
+                          unsigned char out[3])
+{
+    const char *v = json_get_str(in, key);
+    return content_colour_parse(v ? v : def, out) == ERR_OK;
+}
+
+/* POST /api/images/template {"layout","headline","body","bg","fg","accent","logo"?: source}:
+ * the built-in renderer. */
+void dash_h_template(struct http_req *r, void *ctx)
+{
+    struct dashboard *d = ctx;
+    struct dashboard_session ss;
+    if (!dashboard_require_session(d, r, true, &ss))
+        return;
+    json_t *in = body_json(r);
+    if (!in)
+        return;
+    struct arena *a = http_req_arena(r);
+    struct content_template t = {0};
+    const char *v;
+    t.layout = (v = json_get_str(in, "layout")) ? arena_strdup(a, v) : NULL;
+    t.headline = (v = json_get_str(in, "headline")) ? arena_strdup(a, v) : "";
+    t.body = (v = json_get_str(in, "body")) ? arena_strdup(a, v) : "";
+    const char *logo = (v = json_get_str(in, "logo")) ? arena_strdup(a, v) : NULL;
+    bool colours = colour_member(in, "bg", "#1f2a44", t.bg) &&
+                   colour_member(in, "fg", "#ffffff", t.fg) &&
+                   colour_member(in, "accent", "#f2a541", t.accent);
+    json_decref(in);
+    char why[CONTENT_WHY_MAX] = "";
+    unsigned char *logo_bytes = NULL;
+    enum err rc = colours ? ERR_OK : ERR_INVALID;
+    if (!colours)
+        snprintf(why, sizeof why, "bg, fg and accent are colours like #1f2a44");
+    if (rc == ERR_OK && logo)
+        rc = content_media_read_source(d->media, logo, &logo_bytes, &t.logo_len, why);
+    t.logo = logo_bytes;
+    void *png = NULL;
+    size_t len = 0;
+    if (rc == ERR_OK)
+        rc = content_template_render(&t, &png, &len, why);
+    free(logo_bytes);
+    if (rc != ERR_OK) {
+        http_reply_error(r, rc, why);
+        return;
+    }
+    keep_source(r, d, png, len);
+    g_free(png);
 }

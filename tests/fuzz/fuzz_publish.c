@@ -2,7 +2,7 @@
  * tests/fuzz/fuzz_publish.c - the Instagram publishing answers' parsers (meta/publish.h:
  * container status, content_publishing_limit, created ids, Graph timestamps) on whatever the
  * bytes parse to, and the caption rules (content_caption_check, content_caption_count) on the
- * bytes as text.
+ * bytes as text, and the images API's answer (content_parse_image_answer).
  *
  * Properties: never crashes or reads past the input; a parsed status is one of the enum's
  * values with its text; a parsed quota is not negative; a caption accepted is within 2,200
@@ -76,9 +76,29 @@ static void check_caption(const uint8_t *data, size_t size)
     free(text);
 }
 
+/* The images API's answer (content/generate.c). */
+static void check_image_answer(const uint8_t *data, size_t size)
+{
+    struct arena a;
+    arena_init(&a);
+    unsigned char *bytes = NULL;
+    size_t n = 0;
+    const char *url = NULL;
+    char why[CONTENT_WHY_MAX];
+    enum err rc = content_parse_image_answer(&a, (const char *)data, size, &bytes, &n, &url, why);
+    require(rc == ERR_OK || rc == ERR_UPSTREAM || rc == ERR_TOO_LARGE, "image answer code");
+    if (rc == ERR_OK)
+        require((bytes != NULL) != (url != NULL), "an answer is bytes or a URL");
+    else
+        require(why[0] && !bytes && !url, "a refusal without words");
+    free(bytes);
+    arena_release(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_json(data, size);
+    check_image_answer(data, size);
     check_caption(data, size);
     return 0;
 }
