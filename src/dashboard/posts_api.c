@@ -51,10 +51,12 @@ json_t *dash_quota_json(struct store *s, int64_t account_id, int64_t now_ms)
     char at[32] = "";
     if (q.checked_at)
         clock_format_iso(q.checked_at, at, sizeof at);
-    return json_pack("{s:o, s:o, s:I, s:o}", "usage",
+    int64_t used = q.usage > (int64_t)ours ? q.usage : (int64_t)ours;
+    return json_pack("{s:o, s:o, s:I, s:I, s:o}", "usage",
                      q.total ? json_integer(q.usage) : json_null(), "total",
                      q.total ? json_integer(q.total) : json_null(), "ours_24h", (json_int_t)ours,
-                     "checked_at", q.checked_at ? json_string(at) : json_null());
+                     "used", (json_int_t)used, "checked_at",
+                     q.checked_at ? json_string(at) : json_null());
 }
 
 json_t *dash_post_json(struct store *s, const struct store_post *p, int64_t now_ms)

@@ -29,7 +29,7 @@ export function mount(root, ctx) {
             h('dt', {}, 'Token'), h('dd', {}, a.token_expires_at ? `expires ${timeOf(Date.parse(a.token_expires_at))}` : 'does not expire'),
             h('dt', {}, 'Data access'), h('dd', {}, a.data_access_expires_at ? `until ${timeOf(Date.parse(a.data_access_expires_at))}` : 'unknown'),
             h('dt', {}, 'Webhooks'), h('dd', {}, a.subscribed_fields.length ? a.subscribed_fields.join(', ') : 'not subscribed'),
-            h('dt', {}, 'Publishing quota'), h('dd', {}, a.quota ? `${a.quota.used} of ${a.quota.total} posts in 24 h` : a.platform === 'instagram' ? 'read by the Posts section' : 'not applicable')),
+            h('dt', {}, 'Publishing quota'), h('dd', {}, a.quota && a.quota.total ? `${a.quota.used} of ${a.quota.total} posts in 24 h` : a.quota ? `${a.quota.ours_24h} published in 24 h (limit read at the next post)` : a.platform === 'instagram' ? 'read by the Posts section' : 'not applicable')),
           a.warning ? h('p', { class: 'alert' }, a.warning) : null,
           a.status_reason ? h('p', { class: 'muted' }, a.status_reason) : null,
           admin ? h('button', { type: 'button', class: 'danger ghost', onclick: () => remove(a) }, 'Delete') : null));
