@@ -262,8 +262,8 @@ static int blur_fill(const struct plan *pl, VipsImage *fitted, VipsImage **t, Vi
     if (rc == 0)
         rc = vips_cast_uchar(t[3], &t[4], NULL);
     if (rc == 0)
-        rc = vips_insert(t[4], fitted, (pl->width - vips_image_get_width(fitted)) / 2,
-                         (pl->height - vips_image_get_height(fitted)) / 2, out, NULL);
+        rc = vips_insert(t[4], fitted, out, (pl->width - vips_image_get_width(fitted)) / 2,
+                         (pl->height - vips_image_get_height(fitted)) / 2, NULL);
     return rc;
 }
 

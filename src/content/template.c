@@ -75,7 +75,7 @@ static int fill(struct canvas *c, int x, int y, int w, int h, const unsigned cha
     if (vips_black(&t[0], w, h, "bands", 3, NULL))
         return -1;
     t[0]->Type = VIPS_INTERPRETATION_sRGB;
-    if (!(t[1] = solid(t[0], colour)) || vips_insert(c->img, t[1], x, y, &t[2], NULL))
+    if (!(t[1] = solid(t[0], colour)) || vips_insert(c->img, t[1], &t[2], x, y, NULL))
         return -1;
     c->img = t[2];
     return 0;
