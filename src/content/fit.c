@@ -138,18 +138,40 @@ static void vips_why(char why[CONTENT_WHY_MAX], const char *prefix)
 
 /* ---- probing ---- */
 
+/* vips_foreign_find_load_buffer() names the loader's class ("VipsForeignLoadJpegBuffer"). */
 static const char *format_of(const char *loader)
 {
     static const struct {
         const char *loader, *format;
-    } known[] = {{"jpegload_buffer", "jpeg"},
-                 {"pngload_buffer", "png"},
-                 {"webpload_buffer", "webp"},
-                 {"heifload_buffer", "heif"}};
+    } known[] = {{"VipsForeignLoadJpegBuffer", "jpeg"},
+                 {"VipsForeignLoadPngBuffer", "png"},
+                 {"VipsForeignLoadWebpBuffer", "webp"},
+                 {"VipsForeignLoadHeifBuffer", "heif"}};
     for (size_t i = 0; loader && i < sizeof known / sizeof known[0]; i++)
         if (strcmp(loader, known[i].loader) == 0)
             return known[i].format;
     return NULL;
+}
+
+/* Whether a JPEG has its end: an EOI (FF D9) after its last start of scan (FF DA; neither
+ * can occur inside entropy-coded data, where every FF is stuffed). libvips 8.14 can lose a
+ * truncation error raised on a worker thread and save a half-grey image, so a file cut short
+ * is refused here instead. */
+static bool jpeg_has_end(const unsigned char *p, size_t len)
+{
+    size_t sos = 0;
+    bool seen = false;
+    for (size_t i = 0; i + 1 < len; i++)
+        if (p[i] == 0xFF && p[i + 1] == 0xDA) {
+            sos = i;
+            seen = true;
+        }
+    if (!seen)
+        return true; /* no scan at all: libvips' header read says what is wrong */
+    for (size_t i = sos + 2; i + 1 < len; i++)
+        if (p[i] == 0xFF && p[i + 1] == 0xD9)
+            return true;
+    return false;
 }
 
 enum err content_probe_image(const void *bytes, size_t len, struct content_probe *out,
@@ -167,6 +189,10 @@ enum err content_probe_image(const void *bytes, size_t len, struct content_probe
     if (!out->format) {
         snprintf(why, CONTENT_WHY_MAX,
                  "not an image that can be used (JPEG, PNG, WebP or HEIC are)");
+        return ERR_INVALID;
+    }
+    if (strcmp(out->format, "jpeg") == 0 && !jpeg_has_end(bytes, len)) {
+        snprintf(why, CONTENT_WHY_MAX, "the image could not be read: the JPEG is cut short");
         return ERR_INVALID;
     }
     VipsImage *img = vips_image_new_from_buffer(bytes, len, LOAD_OPTIONS, "access",

@@ -14,6 +14,14 @@
 
 #include "testutil.h"
 
+/* libx265 (the HEIC encoder this test makes its HEIC input with) keeps one allocation until
+ * exit; it is not ours and not in the shipped path (which only decodes). */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libx265\n";
+}
+
 /* An RGB test picture (bands 3, or 4 with alpha) of w x h. A new reference. */
 static VipsImage *picture(int w, int h, bool alpha)
 {
@@ -368,7 +376,7 @@ static void put32(unsigned char *p, uint32_t v)
 static void test_pixel_cap(void **state)
 {
     (void)state;
-    unsigned char png[8 + 25 + 12] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    unsigned char png[8 + 25 + 18 + 12] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     unsigned char *ihdr = png + 8;
     put32(ihdr, 13);
     memcpy(ihdr + 4, "IHDR", 4);
@@ -377,7 +385,11 @@ static void test_pixel_cap(void **state)
     ihdr[16] = 8; /* bit depth */
     ihdr[17] = 2; /* RGB */
     put32(ihdr + 21, crc32_of(ihdr + 4, 17));
-    unsigned char *iend = ihdr + 25;
+    unsigned char *idat = ihdr + 25; /* the start of a zlib stream: read no further */
+    put32(idat, 6);
+    memcpy(idat + 4, "IDAT\x78\x01\x00\x00\x00\x00", 10);
+    put32(idat + 14, crc32_of(idat + 4, 10));
+    unsigned char *iend = idat + 18;
     put32(iend, 0);
     memcpy(iend + 4, "IEND", 4);
     put32(iend + 8, crc32_of(iend + 4, 4));
