@@ -41,9 +41,9 @@ enum err meta_parse_container_status(struct arena *a, const json_t *body,
     const char *code = json_get_str(body, "status_code");
     if (!code)
         return ERR_INVALID;
-    out->code_text = arena_strndup(a, code, CODE_TEXT_MAX);
+    out->code_text = arena_strndup(a, code, strnlen(code, CODE_TEXT_MAX));
     const char *words = json_get_str(body, "status");
-    out->words = words ? arena_strndup(a, words, STATUS_WORDS_MAX) : NULL;
+    out->words = words ? arena_strndup(a, words, strnlen(words, STATUS_WORDS_MAX)) : NULL;
     out->code = META_CONTAINER_UNKNOWN;
     for (size_t i = 1; i < N_STATUS; i++)
         if (strcmp(code, status_names[i]) == 0)

@@ -163,7 +163,8 @@ class PublishCase(EmulatorTestCase):
     def wait_published(self, post_id, timeout=30):
         state = self.wait_state(post_id, ("published", "failed"), timeout)
         post = self.show(post_id)
-        self.assertEqual(state, "published", post)
+        self.assertEqual(state, "published", "%r\nserver log tail:\n%s" % (
+            post, self.server.stderr(-1)[-4000:]))
         return post
 
     def emu_posts(self, fields="id,caption,media_url,permalink"):
