@@ -128,6 +128,7 @@ fuzz: $(FUZZ_BINS)
 bench: $(BUILD)/switchboard
 	bash bench/kb.sh
 	bash bench/webhook.sh
+	bash bench/image.sh
 
 lint: | $(DEPS_STAMP)
 	@! grep -rnwE 'sprintf|strcpy|strcat|strtok|atoi|gets|alloca' src --include='*.[ch]' \
