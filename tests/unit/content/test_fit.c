@@ -14,14 +14,6 @@
 
 #include "testutil.h"
 
-/* libx265 (the HEIC encoder this test makes its HEIC input with) keeps one allocation until
- * exit; it is not ours and not in the shipped path (which only decodes). */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libx265\n";
-}
-
 /* An RGB test picture (bands 3, or 4 with alpha) of w x h. A new reference. */
 static VipsImage *picture(int w, int h, bool alpha)
 {
