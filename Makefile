@@ -12,7 +12,7 @@ CLANG   ?= clang
 PYTHON  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 FUZZ_SECONDS ?= 20
 
-PKGS    := libmicrohttpd jansson openssl sqlite3 libcurl libsodium
+PKGS    := libmicrohttpd jansson openssl sqlite3 libcurl libsodium vips libdeflate
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wimplicit-fallthrough -Wundef -Wcast-qual -Wwrite-strings
 # Warnings are errors in every build, so a warning that would fail CI fails here first.
@@ -128,6 +128,7 @@ fuzz: $(FUZZ_BINS)
 bench: $(BUILD)/switchboard
 	bash bench/kb.sh
 	bash bench/webhook.sh
+	bash bench/image.sh
 
 lint: | $(DEPS_STAMP)
 	@! grep -rnwE 'sprintf|strcpy|strcat|strtok|atoi|gets|alloca' src --include='*.[ch]' \

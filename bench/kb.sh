@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-5}
 QUERIES=${QUERIES:-1000}
-PKGS="libmicrohttpd jansson openssl sqlite3 libcurl libsodium"
+PKGS="libmicrohttpd jansson openssl sqlite3 libcurl libsodium vips libdeflate"
 make -s "$BUILD/switchboard"
 mkdir -p "$BUILD/bench"
 objs=$(find "$BUILD/rel/src" -name '*.o' ! -path "$BUILD/rel/src/main.o" | sort)

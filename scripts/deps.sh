@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config clang llvm libclang-rt-14-dev clang-format clang-tidy cppcheck
   libmicrohttpd-dev libwslay-dev libcurl4-openssl-dev libjansson-dev libssl-dev
-  libsodium-dev libsqlite3-dev sqlite3 libpq-dev libhiredis-dev libvips-dev libcmocka-dev
+  libsodium-dev libsqlite3-dev sqlite3 libpq-dev libhiredis-dev libvips-dev libdeflate-dev
+  libcmocka-dev
   postgresql redis-server wrk nginx-light curl ca-certificates openssl python3 procps
   chromium fonts-dejavu-core
 )

@@ -14,6 +14,7 @@
 #include "server/cli_accounts.h"
 #include "server/cli_conversations.h"
 #include "server/cli_kb.h"
+#include "server/cli_posts.h"
 #include "server/cli_privacy.h"
 #include "server/cli_user.h"
 #include "server/server.h"
@@ -116,13 +117,14 @@ static int cmd_kb(struct config *cfg, int argc, const char **argv)
     return cli_kb(cfg, argc, argv);
 }
 
-static int cmd_pending(struct config *cfg, int argc, const char **argv)
+static int cmd_posts(struct config *cfg, int argc, const char **argv)
 {
-    (void)cfg;
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "switchboard: this command is not built yet in this version\n");
-    return EXIT_RUNTIME;
+    return cli_posts(cfg, argc, argv);
+}
+
+static int cmd_publish(struct config *cfg, int argc, const char **argv)
+{
+    return cli_publish(cfg, argc, argv);
 }
 
 static int cmd_help(struct config *cfg, int argc, const char **argv);
@@ -141,10 +143,12 @@ static const struct cmd commands[] = {
     {"keys", cmd_keys, "keys rotate (a new master key; every stored token re-encrypted)", false},
     {"conversations", cmd_conversations,
      "conversations list [--mode ai|human|paused|closed] [--json]", false},
-    {"posts", cmd_pending, "posts list [--json] | posts show ID", false},
+    {"posts", cmd_posts, "posts list [--json] | posts show ID [--json]", false},
     {"kb", cmd_kb, "kb add PATH... | kb list | kb search QUERY", false},
-    {"publish", cmd_pending,
-     "publish --account ID --image PATH|URL --caption TEXT [--fit pad|crop] [--at ISO8601]", false},
+    {"publish", cmd_publish,
+     "publish --account ID --image PATH|URL [--image ...] --caption TEXT [--fit pad|blur|crop] "
+     "[--at ISO8601]",
+     false},
     {"user", cmd_user, "user add --email E [--role admin|agent] (password on stdin)", false},
     {"privacy", cmd_privacy,
      "privacy delete --user ID [--no-wait] | privacy export --user ID (one person's data)", false},

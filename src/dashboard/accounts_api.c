@@ -87,8 +87,12 @@ void dash_h_accounts(struct http_req *r, void *ctx)
     }
     int64_t now = clock_now_ms();
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, dash_account_json(a, &rows[i], now));
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = dash_account_json(a, &rows[i], now);
+        if (rows[i].platform == STORE_INSTAGRAM)
+            json_object_set_new(o, "quota", dash_quota_json(ss.store, rows[i].id, now));
+        json_array_append_new(list, o);
+    }
     json_t *body = json_object();
     json_object_set_new(body, "accounts", list);
     json_object_set_new(body, "banner", str_or_null(meta_accounts_banner(a, rows, n, now)));

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "content/content.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/json.h"
@@ -134,6 +135,10 @@ enum err dashboard_new(const struct config *cfg, const struct store_opts *so, st
         dashboard_free(d);
         return ERR_INTERNAL;
     }
+    if (content_media_open(cfg->data_dir, &d->media) != ERR_OK) {
+        dashboard_free(d);
+        return ERR_IO;
+    }
     if (*cfg->meta_app_id && *cfg->meta_app_secret) {
         struct meta_graph_opts go = {.graph_url = cfg->meta_graph_url,
                                      .version = cfg->meta_graph_version,
@@ -171,6 +176,7 @@ void dashboard_free(struct dashboard *d)
         store_free(d->free_stores[i]);
     meta_graph_free(d->graph);
     meta_vault_free(d->vault);
+    content_media_free(d->media);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -197,6 +203,15 @@ size_t dashboard_routes(struct dashboard *d, struct http_route *out, size_t max)
         {HTTP_GET, "/api/kb/search", dash_h_kb_search, d, 0},
         {HTTP_DELETE, "/api/kb/{id}", dash_h_kb_delete, d, 0},
         {HTTP_GET, "/api/audit", dash_h_audit, d, 0},
+        {HTTP_GET, "/api/posts", dash_h_posts, d, 0},
+        {HTTP_POST, "/api/posts", dash_h_post_create, d, 64 * 1024},
+        {HTTP_GET, "/api/posts/{id}", dash_h_post, d, 0},
+        {HTTP_POST, "/api/posts/{id}/cancel", dash_h_post_cancel, d, 0},
+        {HTTP_POST, "/api/posts/{id}/schedule", dash_h_post_schedule, d, 4096},
+        {HTTP_POST, "/api/uploads", dash_h_upload, d, DASH_UPLOAD_MAX_BODY},
+        {HTTP_POST, "/api/previews", dash_h_preview, d, 16 * 1024},
+        {HTTP_POST, "/api/images/generate", dash_h_generate, d, 16 * 1024},
+        {HTTP_POST, "/api/images/template", dash_h_template, d, 16 * 1024},
         {HTTP_GET | HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE, "/api/*", dash_h_no_api, d, 0},
         {HTTP_GET, "/ws", dash_h_ws, d, 0},
         {HTTP_GET, "/oauth/start", dash_h_oauth_start, d, 0},

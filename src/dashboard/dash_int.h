@@ -13,6 +13,8 @@
 
 #define DASH_POOL_MAX 16
 
+struct content_media;
+
 struct dashboard {
     const struct config *cfg;
     const struct store_opts *so;
@@ -24,6 +26,7 @@ struct dashboard {
     char dummy_hash[160];    /* verified against when an email is unknown: same cost either way */
     struct queue *queue;     /* human replies' send jobs */
     struct gateway *gateway; /* /ws (gateway.c); NULL until dashboard_start_live() */
+    struct content_media *media; /* uploads and previews (posts_api.c) */
 };
 
 /* A store handle for this request (returned to the pool when the request's arena dies). NULL
@@ -47,6 +50,11 @@ http_handler_fn dash_h_takeover, dash_h_handback, dash_h_reply, dash_h_read;
 http_handler_fn dash_h_settings_get, dash_h_settings_put; /* settings_api.c */
 http_handler_fn dash_h_kb_list, dash_h_kb_add, dash_h_kb_search, dash_h_kb_delete; /* kb_api.c */
 http_handler_fn dash_h_audit;                                                      /* kb_api.c */
+http_handler_fn dash_h_posts, dash_h_post, dash_h_post_create, dash_h_post_cancel,
+    dash_h_post_schedule, dash_h_upload, dash_h_preview, dash_h_generate,
+    dash_h_template; /* posts_api.c */
+/* The largest upload body: an image of CONTENT_INPUT_MAX_BYTES and its multipart framing. */
+#define DASH_UPLOAD_MAX_BODY ((size_t)50 * 1024 * 1024 + 64 * 1024)
 http_handler_fn dash_h_page, dash_h_asset;                                         /* web.c */
 
 /* dashboard_require_session() for a request that will outlive its checks (the WebSocket
@@ -70,6 +78,11 @@ json_t *dash_message_json(const struct store_message *m);
 json_t *dash_conversation_json(struct store *s, struct arena *a,
                                const struct store_conversation *cv, int64_t now_ms);
 json_t *dash_account_json(struct arena *a, const struct store_account *acct, int64_t now_ms);
+/* posts_api.c: a post with its images' URLs and its account's quota; an account's quota
+ * (Meta's last reading and our own count of the last 24 hours), null when unknown. */
+struct store_post;
+json_t *dash_post_json(struct store *s, const struct store_post *p, int64_t now_ms);
+json_t *dash_quota_json(struct store *s, int64_t account_id, int64_t now_ms);
 
 /* gateway.c */
 MUST_USE enum err dash_gateway_start(struct dashboard *d);

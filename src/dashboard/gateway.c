@@ -89,6 +89,15 @@ static void add_account(struct gateway *g, struct arena *a, json_t *out, int64_t
         json_object_set_new(out, "deleted", json_true());
 }
 
+static void add_post(struct gateway *g, struct arena *a, json_t *out, int64_t id)
+{
+    struct store_post p;
+    if (store_post_get(g->store, a, id, &p) == ERR_OK)
+        json_object_set_new(out, "post", dash_post_json(g->store, &p, clock_now_ms()));
+    else
+        json_object_set_new(out, "deleted", json_true());
+}
+
 /* The message for one event, or NULL when it cannot be built (logged). */
 static char *event_text(struct gateway *g, const struct store_bus_event *e)
 {
@@ -98,6 +107,7 @@ static char *event_text(struct gateway *g, const struct store_bus_event *e)
     int64_t conv = json_integer_value(json_object_get(p, "conversation_id"));
     int64_t msg = json_integer_value(json_object_get(p, "message_id"));
     int64_t acct = json_integer_value(json_object_get(p, "account_id"));
+    int64_t post = json_integer_value(json_object_get(p, "post_id"));
     json_t *out =
         json_pack("{s:s, s:I, s:s}", "type", "event", "id", (json_int_t)e->id, "event", e->type);
     json_object_update(out, p);
@@ -109,7 +119,8 @@ static char *event_text(struct gateway *g, const struct store_bus_event *e)
         add_conversation(g, &a, out, conv);
     else if (strcmp(e->type, "account.updated") == 0)
         add_account(g, &a, out, acct);
-    /* post.updated: the ids only, until posts have a view of their own */
+    else if (strcmp(e->type, "post.updated") == 0)
+        add_post(g, &a, out, post);
     char *text = json_dumps(out, JSON_COMPACT);
     json_decref(out);
     json_decref(p);

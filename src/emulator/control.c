@@ -242,7 +242,7 @@ static const char *parse_fault(const json_t *b, struct emu_fault *f)
     *f = (struct emu_fault){.remaining = 1};
     if (!emu_fault_kind_parse(json_string_value(json_object_get(b, "kind")), &f->kind))
         return "kind must be one of http_500, timeout, rate_limit, window_closed, "
-               "token_expired, user_unavailable, slow_answer, lost_answer, drop_webhook, "
+               "token_expired, user_unavailable, slow, slow_answer, lost_answer, drop_webhook, "
                "drop_echo";
     const json_t *m = json_object_get(b, "method");
     for (size_t k = 0; json_is_string(m) && k < sizeof methods / sizeof methods[0]; k++)

@@ -166,6 +166,7 @@ enum emu_fault_kind {
     EMU_FAULT_WINDOW_CLOSED,
     EMU_FAULT_TOKEN_EXPIRED,
     EMU_FAULT_USER_UNAVAILABLE,
+    EMU_FAULT_SLOW, /* the call waits delay_ms, then is handled as usual (a slow Meta) */
     /* After the call is carried out (the message stored and its echo queued): */
     EMU_FAULT_SLOW_ANSWER, /* the answer waits delay_ms (0: 2000) */
     EMU_FAULT_LOST_ANSWER, /* the answer is cut off: a 200 whose JSON body is truncated */
@@ -369,7 +370,8 @@ bool emu_publish_node(struct emu_call *c, const char *id, const json_t *fields);
 http_handler_fn emu_h_control_state, emu_h_control_customer_message, emu_h_control_comment,
     emu_h_control_thread, emu_h_control_faults, emu_h_control_clock, emu_h_control_config,
     emu_h_control_deliveries, emu_h_control_user_action, emu_h_control_media_image, emu_h_simulator,
-    emu_h_control_stats;
+    emu_h_control_stats,
+    emu_h_control_container;
 
 /* ---- deliver.c: webhooks as Meta sends them ---- */
 enum err emu_deliver_start(struct emulator *e);

@@ -29,6 +29,7 @@ static const struct http_route route_table[] = {
     {HTTP_GET, "/_emulator/deliveries", emu_h_control_deliveries, NULL, 0},
     {HTTP_POST, "/_emulator/users/{asid}/{action}", emu_h_control_user_action, NULL, 0},
     {HTTP_GET, "/_emulator/media/{file}", emu_h_control_media_image, NULL, 0},
+    {HTTP_POST, "/_emulator/containers/{id}", emu_h_control_container, NULL, 0},
     {HTTP_GET, "/{ver}/dialog/oauth", emu_h_dialog, NULL, 0},
     {HTTP_POST, "/{ver}/dialog/oauth/confirm", emu_h_dialog_confirm, NULL, 0},
     {HTTP_GET | HTTP_POST, "/{ver}/oauth/access_token", emu_h_access_token, NULL, 0},

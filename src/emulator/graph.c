@@ -150,6 +150,7 @@ static const char *const fault_names[EMU_FAULT_N_KINDS] = {
     [EMU_FAULT_HTTP_500] = "http_500",           [EMU_FAULT_TIMEOUT] = "timeout",
     [EMU_FAULT_RATE_LIMIT] = "rate_limit",       [EMU_FAULT_WINDOW_CLOSED] = "window_closed",
     [EMU_FAULT_TOKEN_EXPIRED] = "token_expired", [EMU_FAULT_USER_UNAVAILABLE] = "user_unavailable",
+    [EMU_FAULT_SLOW] = "slow",
     [EMU_FAULT_SLOW_ANSWER] = "slow_answer",     [EMU_FAULT_LOST_ANSWER] = "lost_answer",
     [EMU_FAULT_DROP_WEBHOOK] = "drop_webhook",   [EMU_FAULT_DROP_ECHO] = "drop_echo",
 };
@@ -263,6 +264,8 @@ static void apply_fault(struct emulator *e, struct http_req *r, const struct emu
         return;
     case EMU_FAULT_USER_UNAVAILABLE:
         emu_error(r, 400, 551, 1545041, NULL, "This person isn't available right now.");
+        return;
+    case EMU_FAULT_SLOW: /* handled in emu_begin(): the call goes on */
         return;
     }
 }
@@ -473,8 +476,14 @@ bool emu_begin(struct emu_call *c, struct emulator *e, struct http_req *r, unsig
     struct emu_fault f;
     if (take_fault(e, STAGE_BEFORE, http_req_method(r), http_req_path(r), false, &f)) {
         pthread_mutex_unlock(&e->mu);
-        apply_fault(e, r, &f);
-        return false;
+        if (f.kind != EMU_FAULT_SLOW) {
+            apply_fault(e, r, &f);
+            return false;
+        }
+        log_info("emulator.fault", LOG_STR("kind", "slow"), LOG_STR("path", http_req_path(r)));
+        clock_sleep_ms(f.delay_ms > 0 ? f.delay_ms : 15000);
+        pthread_mutex_lock(&e->mu);
+        c->now_ms = emu_now_ms(e);
     }
     if (!kinds)
         return true;

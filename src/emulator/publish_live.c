@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "emulator/emu_deliver.h"
 
 #define QUOTA_DURATION_S 86400
 
@@ -229,4 +230,48 @@ void emu_h_publishing_limit(struct http_req *r, void *ctx)
                                       "quota_duration", QUOTA_DURATION_S));
     emu_end(&c);
     emu_reply(&c, 200, json_pack("{s:[o]}", "data", item));
+}
+
+/* ---- POST /_emulator/containers/{id} (control, not Meta's) ---- */
+
+/* {"status_code":"ERROR"|"EXPIRED"|"IN_PROGRESS"|"FINISHED", "error_subcode":N?}: moves a
+ * container that is not published yet, so that tests can see what a client does with each
+ * status Meta documents (§5.1). An ERROR container's status text carries the subcode (default
+ * 2207001). */
+void emu_h_control_container(struct http_req *r, void *ctx)
+{
+    static const char *const names[] = {[EMU_C_IN_PROGRESS] = "IN_PROGRESS",
+                                        [EMU_C_FINISHED] = "FINISHED",
+                                        [EMU_C_ERROR] = "ERROR",
+                                        [EMU_C_EXPIRED] = "EXPIRED"};
+    struct emulator *e = ctx;
+    json_t *b = emu_ctl_body(r);
+    if (!b)
+        return;
+    const char *want = json_string_value(json_object_get(b, "status_code"));
+    json_int_t sub = json_integer_value(json_object_get(b, "error_subcode"));
+    int st = -1;
+    for (int i = 0; want && i < (int)(sizeof names / sizeof names[0]); i++)
+        if (names[i] && strcmp(want, names[i]) == 0)
+            st = i;
+    json_decref(b);
+    if (st < 0) {
+        emu_ctl_error(r, 400, "status_code must be IN_PROGRESS, FINISHED, ERROR or EXPIRED");
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    int64_t i = emu_container_by_id(e, http_req_param(r, "id"));
+    struct emu_container *k = i >= 0 ? &e->containers[i] : NULL;
+    bool ok = k && k->status != EMU_C_PUBLISHED;
+    if (ok) {
+        k->status = (enum emu_container_status)st;
+        k->error_subcode = st == EMU_C_ERROR ? (int)(sub > 0 ? sub : 2207001) : 0;
+        k->ready_ms = st == EMU_C_IN_PROGRESS ? INT64_MAX : k->ready_ms;
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (!ok) {
+        emu_ctl_error(r, 404, "no such container, or it is published");
+        return;
+    }
+    http_reply_json(r, 200, json_pack("{s:s}", "status_code", names[st]));
 }

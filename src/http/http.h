@@ -87,6 +87,21 @@ void http_req_query_each(const struct http_req *r, http_kv_fn *fn, void *ctx);
 void http_form_each(struct arena *a, const char *s, size_t n, http_kv_fn *fn, void *ctx);
 /* s percent-encoded for a query string (RFC 3986 unreserved characters kept), in the arena. */
 char *http_url_encode(struct arena *a, const char *s);
+/* multipart/form-data (multipart.c). A part's bytes point into the body (not copied); its
+ * strings are in the arena. ERR_INVALID for another content type, no boundary, a malformed
+ * body or more than max parts. */
+#define HTTP_MULTIPART_MAX_PARTS 16
+struct http_part {
+    const char *name, *filename, *content_type; /* filename, content_type NULL when absent */
+    const char *data;
+    size_t len;
+};
+MUST_USE enum err http_multipart_parse(struct arena *a, const char *content_type,
+                                       const char *body, size_t len, struct http_part *parts,
+                                       size_t max, size_t *n);
+/* The first part with this name, or NULL. */
+const struct http_part *http_multipart_find(const struct http_part *parts, size_t n,
+                                            const char *name);
 /* Microseconds since the request's body was complete (the ack-latency clock). */
 long long http_req_age_us(const struct http_req *r);
 

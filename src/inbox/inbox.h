@@ -4,7 +4,8 @@
  * Owns: the workers (each with its own store connection), the job-kind table, and the
  * webhook job: a delivery parsed into typed events, each stored once by its dedupe key.
  * The reply path's kinds: a turn (turn.c) answers a conversation's unanswered messages and
- * queues a send (sender.c) for the stored reply. Later: reconciliation.
+ * queues a send (sender.c) for the stored reply; a publish job runs a post's steps
+ * (content/content.h). Later: reconciliation.
  * Threads: inbox_start() and inbox_stop() on the main thread; handlers on workers.
  */
 #ifndef SB_INBOX_INBOX_H
@@ -36,6 +37,7 @@ struct inbox_opts {
     int64_t gapfill_interval_s;        /* SB_GAPFILL_INTERVAL_S; 0: no gap filler */
     int64_t silent_floor_s;            /* SB_SILENT_FLOOR_S: the silent-account alert's floor */
     const struct agent_opts *agent;    /* the LLM, the tools file; NULL: retrieval only */
+    const char *public_url;            /* SB_PUBLIC_URL: where Meta fetches post images */
 };
 
 /* Job kinds of the reply path (the payload is ids as decimal text). */

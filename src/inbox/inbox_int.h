@@ -12,6 +12,8 @@
 
 struct agent;
 struct agent_context;
+struct content_media;
+struct content_publisher;
 struct agent_settings;
 struct kb;
 struct meta_graph;
@@ -45,6 +47,8 @@ struct inbox {
     struct inbox_pace *pace;     /* Send API calls per account (inbox/pace.h) */
     int64_t gapfill_interval_ms; /* 0: off */
     int64_t silent_floor_ms;
+    struct content_media *media;         /* the post images' store (swept by worker 0) */
+    struct content_publisher *publisher; /* publish jobs (content/publish.c) */
 };
 
 /* Queues a job of kind whose payload is id, deduped as "<kind>:<id>", in the caller's

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "content/content.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -65,6 +66,13 @@ static enum err run_privacy_delete(struct worker *w, const struct store_job *job
     return meta_privacy_run_job(w->store, job, reason);
 }
 
+/* A post's next step (content/publish.c): Graph calls with no transaction open; it records
+ * its step and acks the job itself. */
+static enum err run_publish(struct worker *w, const struct store_job *job, const char **reason)
+{
+    return content_publish_run(w->in->publisher, w->store, job, reason);
+}
+
 /* quick: the handler only touches the database and takes well under a millisecond, so a
  * claimed batch of such jobs shares one transaction (each job a savepoint in it). A handler
  * that calls out over the network must not be quick: it would hold the write lock; it
@@ -83,6 +91,7 @@ static const struct {
     {INBOX_JOB_SEND, inbox_run_send, false, true},
     {INBOX_JOB_GAPFILL, inbox_run_gapfill, false, true},
     {INBOX_JOB_COMMENT, inbox_run_comment, false, true},
+    {CONTENT_JOB_PUBLISH, run_publish, false, true},
 };
 
 #define N_KINDS (sizeof job_kinds / sizeof job_kinds[0])
@@ -319,6 +328,8 @@ static void maybe_prune(struct worker *w, int64_t *last)
     int64_t n = 0;
     if (store_jobs_prune(w->store, now - STORE_DEDUPE_RETENTION_MS, &n) == ERR_OK && n)
         log_info("queue.pruned", LOG_INT("jobs", n));
+    if (content_media_sweep(w->in->media, w->store, now, NULL) != ERR_OK)
+        log_warn("media.sweep_failed");
 }
 
 /* Claims up to max jobs of these kinds and runs them; how many. */
@@ -396,6 +407,20 @@ static enum err start_replies(struct inbox *in, const struct inbox_opts *o)
     return ERR_OK;
 }
 
+/* The media store and the publisher (without a Meta app, each post fails saying so). */
+static enum err start_publishing(struct inbox *in, const struct inbox_opts *o)
+{
+    enum err rc = content_media_open(o->data_dir, &in->media);
+    if (rc != ERR_OK)
+        return rc;
+    const struct content_publisher_opts po = {.graph = in->graph,
+                                              .vault = in->vault,
+                                              .queue = in->queue,
+                                              .media = in->media,
+                                              .public_url = o->public_url};
+    return content_publisher_new(&po, &in->publisher);
+}
+
 enum err inbox_start(const struct inbox_opts *o, struct inbox **out)
 {
     static const struct kb_opts no_kb = {0};
@@ -414,6 +439,8 @@ enum err inbox_start(const struct inbox_opts *o, struct inbox **out)
     in->meta_app_id = o->meta_app_id ? xstrdup(o->meta_app_id) : NULL;
     in->workers = xcalloc((size_t)o->workers, sizeof *in->workers);
     enum err rc = start_replies(in, o);
+    if (rc == ERR_OK)
+        rc = start_publishing(in, o);
     for (int i = 0; i < o->workers && rc == ERR_OK; i++) {
         struct worker *w = &in->workers[i];
         w->in = in;
@@ -455,6 +482,8 @@ void inbox_stop(struct inbox *in)
     meta_vault_free(in->vault);
     agent_free(in->agent);
     inbox_pace_free(in->pace);
+    content_publisher_free(in->publisher);
+    content_media_free(in->media);
     free(in->business_name);
     free(in);
 }

@@ -47,20 +47,23 @@ static bool zone(const char *z, long *east_s)
     return true;
 }
 
-bool meta_parse_graph_time(const char *s, int64_t *ms)
+enum err meta_parse_graph_time(const char *s, int64_t *ms)
 {
-    if (!s || strlen(s) < 20 || strlen(s) > 32)
-        return false;
+    if (!s || strlen(s) < 20 || strlen(s) > 40)
+        return ERR_INVALID;
     int y1, y2, mo, d, h, mi, se;
     if (!two(s, &y1) || !two(s + 2, &y2) || s[4] != '-' || !two(s + 5, &mo) || s[7] != '-' ||
         !two(s + 8, &d) || s[10] != 'T' || !two(s + 11, &h) || s[13] != ':' || !two(s + 14, &mi) ||
         s[16] != ':' || !two(s + 17, &se))
-        return false;
+        return ERR_INVALID;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return false;
+        return ERR_INVALID;
+    const char *z = s + 19;
+    if (*z == '.' && z[1] >= '0' && z[1] <= '9') /* a fraction of a second: dropped */
+        z += 1 + strspn(z + 1, "0123456789");
     long east;
-    if (!zone(s + 19, &east))
-        return false;
+    if (!zone(z, &east))
+        return ERR_INVALID;
     struct tm tm = {.tm_year = y1 * 100 + y2 - 1900,
                     .tm_mon = mo - 1,
                     .tm_mday = d,
@@ -69,9 +72,9 @@ bool meta_parse_graph_time(const char *s, int64_t *ms)
                     .tm_sec = se};
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
-        return false;
+        return ERR_INVALID;
     *ms = ((int64_t)t - east) * 1000;
-    return true;
+    return ERR_OK;
 }
 
 /* ---- parsing ---- */
@@ -124,7 +127,7 @@ static bool parse_msg(struct arena *a, const json_t *m, const char *business_id,
     out->id = json_is_object(m) ? json_get_id(a, m, "id") : NULL;
     if (!out->id || !*out->id)
         return false;
-    if (!meta_parse_graph_time(json_get_str(m, "created_time"), &out->created_ms))
+    if (meta_parse_graph_time(json_get_str(m, "created_time"), &out->created_ms) != ERR_OK)
         out->created_ms = 0;
     out->from_id = json_get_id(a, json_object_get(m, "from"), "id");
     out->is_business = out->from_id && business_id && strcmp(out->from_id, business_id) == 0;
@@ -160,7 +163,7 @@ static bool parse_convo(struct arena *a, const json_t *c, const char *business_i
     out->id = json_is_object(c) ? json_get_id(a, c, "id") : NULL;
     if (!out->id || !*out->id)
         return false;
-    if (!meta_parse_graph_time(json_get_str(c, "updated_time"), &out->updated_ms))
+    if (meta_parse_graph_time(json_get_str(c, "updated_time"), &out->updated_ms) != ERR_OK)
         out->updated_ms = 0;
     const json_t *data = json_object_get(json_object_get(c, "messages"), "data");
     size_t n = json_is_array(data) ? json_array_size(data) : 0;

@@ -58,8 +58,9 @@ struct meta_convo_account {
     const char *page_token;       /* borrowed, opened for this call */
 };
 
-/* "2026-09-01T10:00:00+0000" (or +hh:mm, or Z) -> Unix ms; false when not that shape. */
-bool meta_parse_graph_time(const char *s, int64_t *ms);
+/* Meta's timestamps, "2026-09-01T10:00:00+0000" (or +hh:mm, or Z; a fraction of a second,
+ * as in JavaScript's toISOString(), is dropped) -> Unix ms; ERR_INVALID when not that shape. */
+MUST_USE enum err meta_parse_graph_time(const char *s, int64_t *ms);
 
 /* The data[] of a conversations answer, each conversation's messages (at most
  * META_CONVO_MAX_MSGS, items without an id skipped) and its customer (the participant or the

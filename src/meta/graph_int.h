@@ -17,6 +17,11 @@ void meta_graph_error_apply_usage(struct meta_graph_error *e, const struct meta_
 /* The enum err a class is returned as (see meta_graph_call()). */
 enum err meta_err_class_to_err(enum meta_err_class c);
 
+/* An answer that is not what the call documents: ERR_UPSTREAM with *gerr META_ERR_INVALID. */
+enum err meta_graph_bad_answer(struct meta_graph_error *gerr, int status, const char *what);
+/* "/{id}/{edge}" (edge NULL: "/{id}") when id is a plain Graph id ([A-Za-z0-9_]), else NULL. */
+const char *meta_graph_id_path(struct arena *a, const char *id, const char *edge);
+
 /* The client's credentials, for the typed calls (graph_login.c). Borrowed from g. */
 const char *meta_graph_app_id(const struct meta_graph *g);
 const char *meta_graph_app_secret(const struct meta_graph *g);

@@ -45,14 +45,13 @@ char *meta_oauth_dialog_url(struct arena *a, const char *oauth_url, const char *
 }
 
 /* An answer that came back 2xx but not in the documented shape. */
-static enum err bad_answer(struct meta_graph_error *gerr, int status, const char *what)
+enum err meta_graph_bad_answer(struct meta_graph_error *gerr, int status, const char *what)
 {
     meta_graph_error_set(gerr, status, META_ERR_INVALID, what);
     return ERR_UPSTREAM;
 }
 
-/* "/{id}/{edge}" when id is a plain Graph id ([A-Za-z0-9_]), else NULL. */
-static const char *id_path(struct arena *a, const char *id, const char *edge)
+const char *meta_graph_id_path(struct arena *a, const char *id, const char *edge)
 {
     if (!id || !*id)
         return NULL;
@@ -61,7 +60,7 @@ static const char *id_path(struct arena *a, const char *id, const char *edge)
               *c == '_'))
             return NULL;
     }
-    return arena_printf(a, "/%s/%s", id, edge);
+    return edge ? arena_printf(a, "/%s/%s", id, edge) : arena_printf(a, "/%s", id);
 }
 
 static const char **string_array(struct arena *a, const json_t *arr, size_t *n)
@@ -105,7 +104,7 @@ static enum err token_call(struct meta_graph *g, struct arena *a, const struct m
     if (rc != ERR_OK)
         return rc;
     if (meta_parse_token(resp.json, out) != ERR_OK)
-        return bad_answer(gerr, resp.http_status, "no access_token in the answer");
+        return meta_graph_bad_answer(gerr, resp.http_status, "no access_token in the answer");
     return ERR_OK;
 }
 
@@ -278,7 +277,7 @@ static enum err walk_page(struct walk *w, struct arena *a, struct meta_graph_err
     struct meta_page *pages;
     size_t n;
     if (rc == ERR_OK && meta_parse_accounts(a, resp.json, &pages, &n) != ERR_OK)
-        return bad_answer(gerr, resp.http_status, "accounts answer without data");
+        return meta_graph_bad_answer(gerr, resp.http_status, "accounts answer without data");
     for (size_t i = 0; rc == ERR_OK && i < n; i++)
         rc = w->fn(w->ctx, &pages[i]);
     if (rc != ERR_OK)
@@ -290,9 +289,9 @@ static enum err walk_page(struct walk *w, struct arena *a, struct meta_graph_err
         return ERR_OK;
     }
     if (rc != ERR_OK)
-        return bad_answer(gerr, resp.http_status, "paging.next without a cursor or a query");
+        return meta_graph_bad_answer(gerr, resp.http_status, "paging.next without a cursor or a query");
     if (w->query && !strcmp(query, w->query))
-        return bad_answer(gerr, resp.http_status, "paging.next repeats the last request");
+        return meta_graph_bad_answer(gerr, resp.http_status, "paging.next repeats the last request");
     free(w->query);
     w->query = xstrdup(query);
     return ERR_OK;
@@ -370,7 +369,7 @@ enum err meta_debug_token(struct meta_graph *g, struct arena *a, const char *tok
     if (rc != ERR_OK)
         return rc;
     if (meta_parse_debug_token(a, resp.json, out) != ERR_OK)
-        return bad_answer(gerr, resp.http_status, "debug_token answer without is_valid");
+        return meta_graph_bad_answer(gerr, resp.http_status, "debug_token answer without is_valid");
     return ERR_OK;
 }
 
@@ -381,7 +380,7 @@ enum err meta_subscribe_page(struct meta_graph *g, const char *page_id, const ch
 {
     struct arena a;
     arena_init(&a);
-    const char *path = id_path(&a, page_id, "subscribed_apps");
+    const char *path = meta_graph_id_path(&a, page_id, "subscribed_apps");
     char *list = arena_strdup(&a, "");
     for (size_t i = 0; fields && fields[i]; i++)
         list = arena_printf(&a, "%s%s%s", list, i ? "," : "", fields[i]);
@@ -395,7 +394,7 @@ enum err meta_subscribe_page(struct meta_graph *g, const char *page_id, const ch
         struct meta_graph_resp resp;
         rc = meta_graph_call(g, &a, &req, &resp, gerr);
         if (rc == ERR_OK && !json_is_true(json_object_get(resp.json, "success")))
-            rc = bad_answer(gerr, resp.http_status, "subscribe answer without success");
+            rc = meta_graph_bad_answer(gerr, resp.http_status, "subscribe answer without success");
     }
     arena_release(&a);
     return rc;
@@ -426,7 +425,7 @@ enum err meta_page_subscriptions(struct meta_graph *g, struct arena *a, const ch
 {
     *fields = NULL;
     *n = 0;
-    const char *path = id_path(a, page_id, "subscribed_apps");
+    const char *path = meta_graph_id_path(a, page_id, "subscribed_apps");
     if (!path || !page_token) {
         meta_graph_error_set(gerr, 0, META_ERR_INVALID, "bad page id or token");
         return ERR_INVALID;
@@ -437,6 +436,6 @@ enum err meta_page_subscriptions(struct meta_graph *g, struct arena *a, const ch
     if (rc != ERR_OK)
         return rc;
     if (meta_parse_subscriptions(a, resp.json, meta_graph_app_id(g), fields, n) != ERR_OK)
-        return bad_answer(gerr, resp.http_status, "subscribed_apps answer without data");
+        return meta_graph_bad_answer(gerr, resp.http_status, "subscribed_apps answer without data");
     return ERR_OK;
 }

@@ -377,6 +377,7 @@ static enum err demo_story(struct config *cfg, struct server *srv, const char *b
     customers_write(emu_base, threads);
     show_events(server_store(srv), (int64_t)N_CHATS);
     show_replies(cfg, emu_base, threads);
+    demo_publish(cfg, server_store(srv));
     send_forged(base, cfg->meta_app_secret);
     show_metrics(base);
     return ERR_OK;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "content/content.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "dashboard/dashboard.h"
@@ -37,6 +38,8 @@ struct server {
     struct ops *ops;
     struct scheduler *scheduler; /* token health (ROLE_SCHEDULER) and account gauges */
     struct dashboard *dashboard;
+    struct content_media *media; /* GET /media/{id}.jpg */
+    struct content_media_http media_http;
     struct http_server *http;
     struct http_route routes[64];
     size_t n_routes;
@@ -103,6 +106,11 @@ static enum err start_http(struct server *r, const struct config *cfg, unsigned 
     add_route(r, HTTP_GET, "/healthz", ops_healthz, r->ops, 0);
     add_route(r, HTTP_GET, "/readyz", ops_readyz, r->ops, 0);
     add_route(r, HTTP_GET, "/metrics", ops_metrics, r->ops, 0);
+    enum err mrc = content_media_open(cfg->data_dir, &r->media);
+    if (mrc != ERR_OK)
+        return mrc;
+    r->media_http = (struct content_media_http){.media = r->media, .store = &r->so};
+    add_route(r, HTTP_GET, "/media/{file}", content_media_serve, &r->media_http, 0);
     if (roles & ROLE_GATEWAY) {
         enum err rc = dashboard_new(cfg, &r->so, r->queue, &r->dashboard);
         if (rc == ERR_OK)
@@ -147,7 +155,8 @@ static enum err start_inbox(struct server *r, const struct config *cfg)
                             .send_rate = cfg->send_rate,
                             .gapfill_interval_s = cfg->gapfill_interval_s,
                             .silent_floor_s = cfg->silent_floor_s,
-                            .agent = &ao};
+                            .agent = &ao,
+                            .public_url = cfg->public_url};
     return inbox_start(&io, &r->inbox);
 }
 
@@ -157,7 +166,9 @@ static enum err start(struct server *r, const struct config *cfg, unsigned roles
     r->so = (struct store_opts){.data_dir = cfg->data_dir,
                                 .database_url = cfg->database_url,
                                 .sync_full = strcmp(cfg->db_sync, "full") == 0};
-    enum err rc = store_open(&r->so, &r->main_store);
+    enum err rc = content_init("switchboard");
+    if (rc == ERR_OK)
+        rc = store_open(&r->so, &r->main_store);
     if (rc == ERR_OK)
         rc = store_migrate(r->main_store, NULL, NULL);
     if (rc == ERR_OK)
@@ -201,6 +212,7 @@ static void stop(struct server *r)
     meta_privacy_free(r->privacy);
     ops_free(r->ops);
     dashboard_free(r->dashboard);
+    content_media_free(r->media);
     if (r->main_store)
         store_checkpoint(r->main_store);
     store_free(r->main_store);

@@ -334,6 +334,7 @@ static const struct store_ops sqlite_ops = {
     .handoff = &sqlite_handoff_ops,
     .agent = &sqlite_agent_ops,
     .pipeline = &sqlite_pipeline_ops,
+    .posts = &sqlite_posts_ops,
 };
 
 static enum err make_dir(const char *path)

@@ -175,6 +175,8 @@ extern const struct store_handoff_ops sqlite_handoff_ops;
 extern const struct store_agent_ops sqlite_agent_ops;
 /* Send pauses, liveliness, comments (sqlite_pipeline.c). */
 extern const struct store_pipeline_ops sqlite_pipeline_ops;
+/* Posts and the media store (sqlite_posts.c). */
+extern const struct store_posts_ops sqlite_posts_ops;
 
 /* The columns of messages sqlite_read_message() reads, in its order (sqlite_inbox.c). */
 #define SQLITE_MESSAGE_COLUMNS                                                                     \

@@ -336,6 +336,30 @@ static const char m12_pipeline[] =
     "  UNIQUE (account_id, comment_id));"
     "CREATE INDEX comments_recent ON comments(account_id, id);"
     "CREATE INDEX comments_from ON comments(from_id) WHERE from_id IS NOT NULL;";
+/* The content engine (issue 8). A post keeps its publishing state machine's facts: when its
+ * (parent) container was made (the poll deadline), how many polls and failed tries the
+ * current step has had, and when media_publish may have been sent (after a crash the
+ * container's status is read before it is ever sent again); Meta's error code and subcode
+ * beside the reason. The quota last read for an account is kept on it (shown). Media rows can
+ * be previews (expires_at) or a post's fitted images; uploads are referenced by post_items.
+ * source ("file:<sha256>"). The indexes find the rolling day's publishes and the media still
+ * in use. */
+static const char m13_content[] =
+    "ALTER TABLE posts ADD COLUMN container_at INTEGER;"
+    "ALTER TABLE posts ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE posts ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE posts ADD COLUMN publish_sent_at INTEGER;"
+    "ALTER TABLE posts ADD COLUMN error_code INTEGER;"
+    "ALTER TABLE posts ADD COLUMN error_subcode INTEGER;"
+    "ALTER TABLE posts ADD COLUMN operator_id INTEGER;"
+    "ALTER TABLE accounts ADD COLUMN quota_usage INTEGER;"
+    "ALTER TABLE accounts ADD COLUMN quota_total INTEGER;"
+    "ALTER TABLE accounts ADD COLUMN quota_checked_at INTEGER;"
+    "CREATE INDEX posts_published ON posts(account_id, published_at)"
+    "  WHERE published_at IS NOT NULL;"
+    "CREATE INDEX posts_account ON posts(account_id, id);"
+    "CREATE INDEX post_items_media ON post_items(media_id) WHERE media_id IS NOT NULL;"
+    "CREATE INDEX media_expires ON media(expires_at) WHERE expires_at IS NOT NULL;";
 
 const struct sqlite_migration sqlite_migrations[] = {
     {1, "core: accounts, contacts, conversations, messages, events, jobs", m1_core},
@@ -349,6 +373,7 @@ const struct sqlite_migration sqlite_migrations[] = {
     {10, "agent: message sentiment, token usage by conversation", m10_agent},
     {11, "dashboard: the live-event bus written by triggers, sign-in throttling", m11_dashboard},
     {12, "pipeline: send pauses, account liveliness, comments", m12_pipeline},
+    {13, "content: publishing state, quota per account, media in use", m13_content},
 };
 
 const int sqlite_n_migrations = sizeof sqlite_migrations / sizeof sqlite_migrations[0];

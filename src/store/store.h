@@ -817,4 +817,96 @@ MUST_USE enum err store_llm_usage_add(struct store *s, int64_t conversation_id, 
                                       int64_t prompt_tokens, int64_t completion_tokens,
                                       int64_t now_ms);
 
+/* ---- posts, their images and the media store (sqlite_posts.c; content/ owns the rules) ----
+ *
+ * A post belongs to one Instagram account and has 1 (an image) or 2..10 items (a carousel).
+ * Its state is the publishing state machine's (content/publish.c): scheduled, deferred (the
+ * quota is used up until deferred_until), publishing (step: fit, container, poll, publish),
+ * published or failed (reason in plain words, Meta's code and subcode when Meta said no). */
+
+#define STORE_POST_ITEMS_MAX 10
+#define STORE_POSTS_PAGE_MAX 200
+
+struct store_post_item {
+    int position;             /* 0-based */
+    const char *source;       /* "file:<sha256>" (an upload, kept in the media store) or a URL */
+    const char *media_id;     /* the fitted JPEG (media.id); NULL until fitted */
+    const char *container_id; /* a carousel child's container; NULL until made */
+    const char *fit_decision; /* JSON (content_fit's record); NULL until fitted */
+};
+
+struct store_post {
+    int64_t id, account_id;
+    const char *state, *step; /* step NULL outside publishing */
+    const char *caption, *fit; /* fit: "pad", "blur" or "crop" */
+    int64_t scheduled_at, deferred_until;
+    const char *container_id, *media_id, *permalink, *reason;
+    int error_code, error_subcode;
+    int64_t container_at;    /* when the (parent) container was made; 0: none */
+    int polls, tries;        /* status reads of the container; failed tries of this step */
+    int64_t publish_sent_at; /* media_publish may have been sent since; 0: not */
+    int64_t operator_id;     /* who made it in the dashboard; 0: the CLI */
+    int64_t created_at, updated_at, published_at;
+    struct store_post_item items[STORE_POST_ITEMS_MAX];
+    int n_items;
+};
+
+/* Inserts a post (state scheduled, or failed when p->state says so) and its items in the
+ * caller's transaction; *id receives its id. ERR_INVALID: no item or more than the cap. */
+MUST_USE enum err store_post_insert(struct store *s, const struct store_post *p, int64_t now_ms,
+                                    int64_t *id);
+/* One post with its items (strings in the arena). ERR_NOT_FOUND. */
+MUST_USE enum err store_post_get(struct store *s, struct arena *a, int64_t id,
+                                 struct store_post *out);
+/* Writes the state machine's columns (scheduled_at, state ... published_at; not caption, fit,
+ * items). With expect_state non-NULL, only while the stored state is that one: *changed says
+ * whether it was (may be NULL). */
+MUST_USE enum err store_post_save(struct store *s, const struct store_post *p,
+                                  const char *expect_state, int64_t now_ms, bool *changed);
+/* One item's media_id, container_id and fit_decision. */
+MUST_USE enum err store_post_item_save(struct store *s, int64_t post_id,
+                                       const struct store_post_item *it);
+/* Up to max (<= STORE_POSTS_PAGE_MAX) posts, newest first, with id < before_id (0: from the
+ * newest), of one account (0: any); items are not read (n_items is). Array in the arena. */
+MUST_USE enum err store_posts_list(struct store *s, struct arena *a, int64_t account_id,
+                                   int64_t before_id, size_t max, struct store_post **out,
+                                   size_t *n);
+/* The publish times (oldest first) of the account's posts published after since_ms, at most
+ * max; *n how many were written. */
+MUST_USE enum err store_posts_published_since(struct store *s, int64_t account_id,
+                                              int64_t since_ms, int64_t *times, size_t max,
+                                              size_t *n);
+
+/* The quota Meta last reported for an account (content_publishing_limit), shown with it. */
+struct store_quota {
+    int64_t usage, total; /* total 0: never read */
+    int64_t checked_at;
+};
+MUST_USE enum err store_account_quota_set(struct store *s, int64_t account_id,
+                                          const struct store_quota *q);
+MUST_USE enum err store_account_quota(struct store *s, int64_t account_id, struct store_quota *q);
+
+struct store_media {
+    const char *id;     /* unguessable, served at /media/{id}.jpg */
+    const char *sha256; /* of the bytes; the file is <data_dir>/media/<sha256>.jpg */
+    const char *path;   /* relative to the media directory */
+    int64_t bytes;
+    int width, height;
+    int64_t created_at;
+    int64_t expires_at; /* a preview: deleted after this; 0: kept while a post needs it */
+};
+/* Inserts the row, or when a row with the same sha256 exists, fills m->id with that row's id
+ * (in the arena) and clears its expiry when the new one has none (a post now needs it). */
+MUST_USE enum err store_media_put(struct store *s, struct arena *a, struct store_media *m);
+/* ERR_NOT_FOUND when absent. */
+MUST_USE enum err store_media_get(struct store *s, struct arena *a, const char *id,
+                                  struct store_media *out);
+/* Up to max media rows no post still needs (no item of a post that is not published or
+ * failed names it) and not a preview still fresh at now_ms; array in the arena. */
+MUST_USE enum err store_media_unused(struct store *s, struct arena *a, int64_t now_ms, size_t max,
+                                     struct store_media **out, size_t *n);
+MUST_USE enum err store_media_delete(struct store *s, const char *id);
+/* Whether any post that is not published or failed has an item with this source. */
+MUST_USE enum err store_post_source_in_use(struct store *s, const char *source, bool *in_use);
+
 #endif

@@ -115,6 +115,29 @@ struct store_pipeline_ops {
                                int64_t now_ms);
 };
 
+/* Posts and the media store (sqlite_posts.c). */
+struct store_posts_ops {
+    enum err (*post_insert)(struct store *s, const struct store_post *p, int64_t now_ms,
+                            int64_t *id);
+    enum err (*post_get)(struct store *s, struct arena *a, int64_t id, struct store_post *out);
+    enum err (*post_save)(struct store *s, const struct store_post *p, const char *expect_state,
+                          int64_t now_ms, bool *changed);
+    enum err (*post_item_save)(struct store *s, int64_t post_id, const struct store_post_item *it);
+    enum err (*posts_list)(struct store *s, struct arena *a, int64_t account_id, int64_t before_id,
+                           size_t max, struct store_post **out, size_t *n);
+    enum err (*posts_published_since)(struct store *s, int64_t account_id, int64_t since_ms,
+                                      int64_t *times, size_t max, size_t *n);
+    enum err (*quota_set)(struct store *s, int64_t account_id, const struct store_quota *q);
+    enum err (*quota_get)(struct store *s, int64_t account_id, struct store_quota *q);
+    enum err (*media_put)(struct store *s, struct arena *a, struct store_media *m);
+    enum err (*media_get)(struct store *s, struct arena *a, const char *id,
+                          struct store_media *out);
+    enum err (*media_unused)(struct store *s, struct arena *a, int64_t now_ms, size_t max,
+                             struct store_media **out, size_t *n);
+    enum err (*media_delete)(struct store *s, const char *id);
+    enum err (*source_in_use)(struct store *s, const char *source, bool *in_use);
+};
+
 struct store_ops {
     void (*free)(struct store *s);
     enum err (*exec)(struct store *s, const char *sql); /* savepoints */
@@ -221,6 +244,7 @@ struct store_ops {
     const struct store_handoff_ops *handoff;
     const struct store_agent_ops *agent;
     const struct store_pipeline_ops *pipeline;
+    const struct store_posts_ops *posts;
 };
 
 struct store {

@@ -37,7 +37,7 @@ static void check_time(const uint8_t *data, size_t size)
     memcpy(text, data, n);
     text[n] = '\0';
     int64_t ms = 0;
-    if (meta_parse_graph_time(text, &ms))
+    if (meta_parse_graph_time(text, &ms) == ERR_OK)
         require(ms % 1000 == 0, "a Graph time with milliseconds");
 }
 

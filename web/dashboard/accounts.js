@@ -32,7 +32,7 @@ export function mount(root, ctx) {
             h('dt', {}, 'Data access'), h('dd', {}, a.data_access_expires_at ? `until ${timeOf(Date.parse(a.data_access_expires_at))}` : 'unknown'),
             h('dt', {}, 'Webhooks'), h('dd', {}, a.subscribed_fields.length ? a.subscribed_fields.join(', ') : 'not subscribed'),
             h('dt', {}, 'Last heard from Meta'), h('dd', {}, a.last_event_at ? timeOf(Date.parse(a.last_event_at)) : 'never'),
-            h('dt', {}, 'Publishing quota'), h('dd', {}, a.quota ? `${a.quota.used} of ${a.quota.total} posts in 24 h` : a.platform === 'instagram' ? 'read by the Posts section' : 'not applicable')),
+            h('dt', {}, 'Publishing quota'), h('dd', {}, a.quota && a.quota.total ? `${a.quota.used} of ${a.quota.total} posts in 24 h` : a.quota ? `${a.quota.ours_24h} published in 24 h (limit read at the next post)` : a.platform === 'instagram' ? 'read by the Posts section' : 'not applicable')),
           a.warning ? h('p', { class: 'alert' }, a.warning) : null,
           a.silent ? h('p', { class: 'alert' }, `Nothing has come from Meta since ${a.last_event_at ? timeOf(Date.parse(a.last_event_at)) : 'it was connected'}: check the webhook subscription and, on Instagram, "Allow access to messages".`) : null,
           a.sends_paused_until ? h('p', { class: 'muted' }, `Meta is throttling this account: replies wait until ${timeOf(Date.parse(a.sends_paused_until))}.`) : null,

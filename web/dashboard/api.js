@@ -1,4 +1,5 @@
 // api.js - the REST API: JSON in and out, the CSRF token on every change, errors as ApiError.
+// A FormData body goes as multipart/form-data (uploads).
 // The newest event id any answer carried is kept, so the live connection resumes from it.
 
 let csrf = null;
@@ -18,12 +19,13 @@ export function whenSignedOut(fn) { onSignedOut = fn; }
 
 export async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const form = typeof FormData !== 'undefined' && body instanceof FormData;
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   let r;
   try {
     r = await fetch(path, { method, headers, credentials: 'same-origin',
-                            body: body === undefined ? undefined : JSON.stringify(body) });
+                            body: body === undefined ? undefined : form ? body : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check the connection.');
   }

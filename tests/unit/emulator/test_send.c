@@ -34,8 +34,11 @@ static int setup(void **state)
     size_t k = emu_token_issue(e, EMU_TOK_PAGE, 0, 0, 0, "pages_messaging");
     snprintf(f->token, sizeof f->token, "%s", e->tokens[k].value);
     for (int c = 0; c < 2; c++) { /* customers 0 and 1 wrote on both channels just now */
-        e->threads[emu_thread_get(e, 0, c, EMU_MESSENGER)].last_inbound_ms = emu_now_ms(e);
-        e->threads[emu_thread_get(e, 0, c, EMU_INSTAGRAM)].last_inbound_ms = emu_now_ms(e);
+        /* the index first: emu_thread_get() may move the growable array */
+        int m = emu_thread_get(e, 0, c, EMU_MESSENGER);
+        e->threads[m].last_inbound_ms = emu_now_ms(e);
+        int i = emu_thread_get(e, 0, c, EMU_INSTAGRAM);
+        e->threads[i].last_inbound_ms = emu_now_ms(e);
     }
     pthread_mutex_unlock(&e->mu);
     *state = f;

@@ -16,6 +16,8 @@ static const struct {
     {"2026-09-01T10:00:00Z", true, 1788256800000LL},
     {"2026-09-01T12:00:00+02:00", true, 1788256800000LL},
     {"2026-09-01T04:30:00-0530", true, 1788256800000LL},
+    {"2026-09-01T10:00:00.123Z", true, 1788256800000LL},
+    {"2026-09-01T10:00:00.Z", false, 0},
     {"2026-13-01T10:00:00+0000", false, 0},
     {"2026-09-01 10:00:00+0000", false, 0},
     {"2026-09-01T10:00:00", false, 0},
@@ -28,12 +30,12 @@ static void test_times(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
         int64_t ms = 0;
-        bool ok = meta_parse_graph_time(times[i].text, &ms);
+        bool ok = meta_parse_graph_time(times[i].text, &ms) == ERR_OK;
         if (ok != times[i].ok || (ok && ms != times[i].ms))
             fail_msg("%s: ok %d ms %lld", times[i].text, ok, (long long)ms);
     }
     int64_t ms;
-    assert_false(meta_parse_graph_time(NULL, &ms));
+    assert_int_equal(meta_parse_graph_time(NULL, &ms), ERR_INVALID);
 }
 
 static const char ANSWER[] =
