@@ -225,6 +225,8 @@ struct emulator {
     /* what Graph calls cost the emulator itself (benchmarks subtract it): answered calls and
      * the microseconds from their arrival to their answer */
     uint64_t n_graph_calls, graph_busy_us;
+    int n_late_answers;   /* slow answers still waiting in their own thread (atomic) */
+    bool is_stopping;     /* late answers go at once (atomic) */
 
     struct emu_msg *msgs; /* growable, in time order */
     size_t n_msgs, cap_msgs;

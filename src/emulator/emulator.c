@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "emulator/emu_int.h"
 #include "http/client.h"
@@ -131,6 +132,9 @@ void emulator_stop(struct emulator *e)
     if (!e)
         return;
     if (e->http) {
+        __atomic_store_n(&e->is_stopping, true, __ATOMIC_RELEASE); /* late answers go now */
+        while (__atomic_load_n(&e->n_late_answers, __ATOMIC_ACQUIRE) > 0)
+            clock_sleep_ms(5);
         http_server_quiesce(e->http);
         http_server_drain(e->http, 2000);
         http_server_stop(e->http);

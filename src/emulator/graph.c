@@ -46,6 +46,58 @@ void emu_error(struct http_req *r, int status, int code, int subcode, const char
     free(text);
 }
 
+/* A slow answer waits in a thread of its own, the request deferred: sleeping in the server's
+ * thread would also hold up every other connection that thread serves, so a request sent
+ * alongside (even by a process killed since) would be carried out seconds late, which is not
+ * how Meta behaves. */
+struct late_answer {
+    struct emulator *e;
+    struct http_req *req;
+    int status;
+    long delay_ms;
+    char *text;
+    size_t len;
+};
+
+static void *answer_late(void *arg)
+{
+    struct late_answer *l = arg;
+    long waited = 0;
+    do { /* at least once: the handler that deferred the request has returned by then */
+        clock_sleep_ms(10);
+        waited += 10;
+    } while (waited < l->delay_ms && !__atomic_load_n(&l->e->is_stopping, __ATOMIC_ACQUIRE));
+    struct emulator *e = l->e;
+    __atomic_fetch_add(&e->n_graph_calls, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&e->graph_busy_us, (uint64_t)http_req_age_us(l->req), __ATOMIC_RELAXED);
+    http_reply(l->req, l->status, "application/json; charset=UTF-8", l->text, l->len); /* last */
+    free(l->text);
+    free(l);
+    __atomic_fetch_sub(&e->n_late_answers, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* True when the answer will go later from its own thread (text is then taken). */
+static bool defer_answer(struct emu_call *c, int status, char *text, size_t len, long delay_ms)
+{
+    struct late_answer *l = xcalloc(1, sizeof *l);
+    *l = (struct late_answer){
+        .e = c->e, .req = c->req, .status = status, .delay_ms = delay_ms, .text = text, .len = len};
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    __atomic_fetch_add(&c->e->n_late_answers, 1, __ATOMIC_ACQ_REL);
+    http_defer(c->req);
+    bool ok = pthread_create(&t, &attr, answer_late, l) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) { /* answered at once instead */
+        __atomic_fetch_sub(&c->e->n_late_answers, 1, __ATOMIC_RELEASE);
+        free(l);
+    }
+    return ok;
+}
+
 void emu_reply(struct emu_call *c, int status, json_t *body)
 {
     char trace[28];
@@ -54,12 +106,13 @@ void emu_reply(struct emu_call *c, int status, json_t *body)
     char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ESCAPE_SLASH);
     json_decref(body);
     size_t len = strlen(text);
-    if (c->has_after && status / 100 == 2) { /* mu is released: sleeping holds up nobody */
+    if (c->has_after && status / 100 == 2) { /* mu is released */
         log_info("emulator.fault", LOG_STR("kind", emu_fault_kind_name(c->after.kind)),
                  LOG_STR("path", http_req_path(c->req)));
-        if (c->after.kind == EMU_FAULT_SLOW_ANSWER)
-            clock_sleep_ms(c->after.delay_ms > 0 ? c->after.delay_ms : 2000);
-        else
+        if (c->after.kind == EMU_FAULT_SLOW_ANSWER &&
+            defer_answer(c, status, text, len, c->after.delay_ms > 0 ? c->after.delay_ms : 2000))
+            return;
+        if (c->after.kind != EMU_FAULT_SLOW_ANSWER)
             len /= 2; /* the message was sent; its answer is lost on the way */
     }
     http_reply(c->req, status, "application/json; charset=UTF-8", text, len);
