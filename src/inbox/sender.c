@@ -22,9 +22,11 @@
  * between the call and its commit, a lost or ambiguous answer) is looked for in Meta's copy of
  * the thread (the Conversations API) before it is sent again: a message from the business
  * with the same text, no older than the row, that no other row of ours holds, settles it.
- * Remaining at-least-once window: when that look fails (Meta's Conversations API down, or the
- * message not listed yet) the row is sent again, so a crash right after Meta accepted it can
- * still make a second reply; an echo that arrived first still settles it without a send.
+ * Remaining at-least-once window: when that look cannot see the message (the Conversations
+ * API fails; Meta does not list it yet, which includes a call still in flight at the crash
+ * that Meta carries out only after the look; 20 newer messages pushed it out of what Meta
+ * shows) the row is sent again, so a crash right after Meta accepted it can still make a
+ * second reply; an echo that arrived first still settles it without a send.
  * Never logs message text or tokens.
  */
 #include "inbox/inbox_int.h"
