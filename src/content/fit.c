@@ -66,8 +66,10 @@ enum err content_fit_mode_parse(const char *s, enum content_fit_mode *out)
     static const struct {
         const char *name;
         enum content_fit_mode mode;
-    } names[] = {{"pad", CONTENT_FIT_PAD},   {"letterbox", CONTENT_FIT_PAD},
-                 {"blur", CONTENT_FIT_BLUR}, {"crop", CONTENT_FIT_CROP},
+    } names[] = {{"pad", CONTENT_FIT_PAD},
+                 {"letterbox", CONTENT_FIT_PAD},
+                 {"blur", CONTENT_FIT_BLUR},
+                 {"crop", CONTENT_FIT_CROP},
                  {"attention", CONTENT_FIT_CROP}};
     for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(s, names[i].name) == 0) {
@@ -92,15 +94,17 @@ static int clamp_width(int w)
 {
     if (w <= 0)
         return CONTENT_WIDTH_DEFAULT;
-    return w < CONTENT_WIDTH_MIN ? CONTENT_WIDTH_MIN : w > CONTENT_WIDTH_MAX ? CONTENT_WIDTH_MAX : w;
+    return w < CONTENT_WIDTH_MIN   ? CONTENT_WIDTH_MIN
+           : w > CONTENT_WIDTH_MAX ? CONTENT_WIDTH_MAX
+                                   : w;
 }
 
 /* The height for width w at ratio r, moved into the allowed range if rounding left it. */
 static int height_for(int w, double r)
 {
     int h = (int)lround(w / r);
-    int h_max = (w * 5) / 4;              /* w/h >= 0.8 */
-    int h_min = (w * 100 + 190) / 191;    /* w/h <= 1.91, rounded up */
+    int h_max = (w * 5) / 4;           /* w/h >= 0.8 */
+    int h_min = (w * 100 + 190) / 191; /* w/h <= 1.91, rounded up */
     return h < h_min ? h_min : h > h_max ? h_max : h < 1 ? 1 : h;
 }
 
@@ -112,7 +116,7 @@ void content_fit_plan(int w, int h, const struct content_fit_opts *o, const char
     double r = src;
     bool keep = ratio_allowed(w, h);
     if (o->ratio > 0) {
-        r = o->ratio < CONTENT_RATIO_MIN ? CONTENT_RATIO_MIN
+        r = o->ratio < CONTENT_RATIO_MIN   ? CONTENT_RATIO_MIN
             : o->ratio > CONTENT_RATIO_MAX ? CONTENT_RATIO_MAX
                                            : o->ratio;
         keep = llabs((int64_t)lround(W / src) - height_for(W, r)) <= 1;
@@ -156,22 +160,14 @@ static const char *format_of(const char *loader)
 /* Whether a JPEG has its end: an EOI (FF D9) after its last start of scan (FF DA; neither
  * can occur inside entropy-coded data, where every FF is stuffed). libvips 8.14 can lose a
  * truncation error raised on a worker thread and save a half-grey image, so a file cut short
- * is refused here instead. */
+ * is refused here instead. Read from the end: the last of the two markers decides (no SOS at
+ * all: libvips' header read says what is wrong), so a whole file costs a few bytes. */
 static bool jpeg_has_end(const unsigned char *p, size_t len)
 {
-    size_t sos = 0;
-    bool seen = false;
-    for (size_t i = 0; i + 1 < len; i++)
-        if (p[i] == 0xFF && p[i + 1] == 0xDA) {
-            sos = i;
-            seen = true;
-        }
-    if (!seen)
-        return true; /* no scan at all: libvips' header read says what is wrong */
-    for (size_t i = sos + 2; i + 1 < len; i++)
-        if (p[i] == 0xFF && p[i + 1] == 0xD9)
-            return true;
-    return false;
+    for (size_t i = len >= 2 ? len - 1 : 0; i > 0; i--)
+        if (p[i - 1] == 0xFF && (p[i] == 0xD9 || p[i] == 0xDA))
+            return p[i] == 0xD9;
+    return true;
 }
 
 enum err content_probe_image(const void *bytes, size_t len, struct content_probe *out,
@@ -214,8 +210,9 @@ enum err content_probe_image(const void *bytes, size_t len, struct content_probe
                        vips_image_get_interpretation(img) == VIPS_INTERPRETATION_CMYK;
     g_object_unref(img);
     if ((int64_t)out->width * out->height > CONTENT_MAX_PIXELS) {
-        snprintf(why, CONTENT_WHY_MAX, "the image is %dx%d (%lld megapixels); at most %lld are taken",
-                 out->width, out->height, (long long)out->width * out->height / 1000000,
+        snprintf(why, CONTENT_WHY_MAX,
+                 "the image is %dx%d (%lld megapixels); at most %lld are taken", out->width,
+                 out->height, (long long)out->width * out->height / 1000000,
                  CONTENT_MAX_PIXELS / 1000000);
         return ERR_TOO_LARGE;
     }
@@ -232,6 +229,33 @@ struct plan {
     double bg[3];
 };
 
+/* The shrink-on-load factor sharp (0.35, fastShrinkOnLoad) gives libjpeg for this fit, so
+ * both do the same work: the largest of 8, 4, 2 within the common shrink, one step less when
+ * the shrink is exactly that integer (libjpeg's rounding). The common shrink is the larger
+ * axis' for pad and blur (contain), the smaller one's for crop and keep (cover). */
+static int jpeg_shrink(const struct plan *pl)
+{
+    double h = (double)pl->probe->width / pl->width, v = (double)pl->probe->height / pl->height;
+    bool contain = strcmp(pl->action, "pad") == 0 || strcmp(pl->action, "blur") == 0;
+    double shrink = contain ? fmax(h, v) : fmin(h, v);
+    int factor = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+    return factor > 1 && (int)shrink == factor ? factor / 2 : factor;
+}
+
+/* The decoded image, not yet resized, into *out (a new reference); 0 or -1. A PNG our
+ * decoder takes comes whole from memory; a JPEG with sharp's shrink-on-load; the rest (and
+ * a PNG left to libvips) streamed by libvips' loader through vips_thumbnail_source(), in
+ * which case *out is NULL. */
+static int load(const void *bytes, size_t len, const struct plan *pl, VipsImage **out)
+{
+    *out = content_png_fast(bytes, len, pl->probe);
+    if (*out || strcmp(pl->probe->format, "jpeg") != 0)
+        return 0;
+    return vips_jpegload_buffer((void *)(uintptr_t)bytes, len, out, "shrink", jpeg_shrink(pl),
+                                "fail_on", VIPS_FAIL_ON_ERROR, "access", VIPS_ACCESS_SEQUENTIAL,
+                                NULL);
+}
+
 /* The decoded, upright, sRGB image at the plan's size (keep, crop) or fitted inside it (pad,
  * blur), without alpha. t: the caller's local array (8 slots from index 0). */
 static int thumbnail(const void *bytes, size_t len, const struct plan *pl, VipsImage **t)
@@ -240,7 +264,7 @@ static int thumbnail(const void *bytes, size_t len, const struct plan *pl, VipsI
     VipsSize size = keep ? VIPS_SIZE_FORCE : VIPS_SIZE_BOTH;
     VipsInteresting interesting = crop ? VIPS_INTERESTING_ATTENTION : VIPS_INTERESTING_NONE;
     const char *export_profile = pl->probe->has_profile ? "srgb" : NULL;
-    int rc = content_png_fast(bytes, len, pl->probe, &t[0]);
+    int rc = load(bytes, len, pl, &t[0]);
     if (rc == 0 && t[0])
         rc = vips_thumbnail_image(t[0], &t[1], pl->width, "height", pl->height, "size", size,
                                   "crop", interesting, export_profile ? "export_profile" : NULL,
@@ -275,8 +299,8 @@ static int thumbnail(const void *bytes, size_t len, const struct plan *pl, VipsI
 static int blur_fill(const struct plan *pl, VipsImage *fitted, VipsImage **t, VipsImage **out)
 {
     int sw = pl->width / BLUR_SHRINK, sh = pl->height / BLUR_SHRINK;
-    int rc = vips_thumbnail_image(fitted, &t[0], sw > 0 ? sw : 1, "height", sh > 0 ? sh : 1,
-                                  "crop", VIPS_INTERESTING_CENTRE, "size", VIPS_SIZE_BOTH, NULL);
+    int rc = vips_thumbnail_image(fitted, &t[0], sw > 0 ? sw : 1, "height", sh > 0 ? sh : 1, "crop",
+                                  VIPS_INTERESTING_CENTRE, "size", VIPS_SIZE_BOTH, NULL);
     if (rc == 0)
         rc = vips_gaussblur(t[0], &t[1], BLUR_SIGMA, NULL);
     if (rc == 0)
@@ -322,9 +346,9 @@ static int build(const void *bytes, size_t len, const struct plan *pl, VipsImage
 
 static int encode(VipsImage *img, int quality, void **buf, size_t *len)
 {
-    return vips_jpegsave_buffer(img, buf, len, "Q", quality, "strip", TRUE, "optimize_coding",
-                                TRUE, "subsample_mode", VIPS_FOREIGN_SUBSAMPLE_ON, "interlace",
-                                FALSE, NULL);
+    return vips_jpegsave_buffer(img, buf, len, "Q", quality, "strip", TRUE, "optimize_coding", TRUE,
+                                "subsample_mode", VIPS_FOREIGN_SUBSAMPLE_ON, "interlace", FALSE,
+                                NULL);
 }
 
 /* Encodes at the first quality, stepping down until the JPEG fits. */
@@ -333,7 +357,7 @@ static enum err encode_fitting(const void *bytes, size_t len, const struct plan 
 {
     size_t max = pl->o->max_bytes ? pl->o->max_bytes : CONTENT_JPEG_MAX_BYTES;
     int q = pl->o->quality > 0 && pl->o->quality <= CONTENT_QUALITY_MAX ? pl->o->quality
-                                                                         : CONTENT_QUALITY_MAX;
+                                                                        : CONTENT_QUALITY_MAX;
     for (;; q -= CONTENT_QUALITY_STEP) {
         VipsImage *img = NULL;
         void *buf = NULL;
@@ -356,8 +380,8 @@ static enum err encode_fitting(const void *bytes, size_t len, const struct plan 
             if (n > max) {
                 g_free(buf);
                 snprintf(why, CONTENT_WHY_MAX,
-                         "the JPEG is still %zu bytes at quality %d; at most %zu are allowed", n,
-                         q, max);
+                         "the JPEG is still %zu bytes at quality %d; at most %zu are allowed", n, q,
+                         max);
                 return ERR_TOO_LARGE;
             }
             out->jpeg = buf;
@@ -418,6 +442,5 @@ char *content_fit_decision_json(struct arena *a, const struct content_fit_decisi
                         "\"srgb_converted\":%s,\"metadata\":\"stripped\",\"ms\":%lld}",
                         d->format ? d->format : "", d->src_width, d->src_height, d->src_ratio,
                         d->orientation, d->action ? d->action : "", d->width, d->height, d->ratio,
-                        d->quality, d->bytes, d->had_profile ? "true" : "false",
-                        (long long)d->ms);
+                        d->quality, d->bytes, d->had_profile ? "true" : "false", (long long)d->ms);
 }
