@@ -10,12 +10,6 @@
 #include "content/content.h"
 #include "meta/graph.h"
 
-/* pngdec.c: a PNG decoded straight into a libvips memory image (libdeflate, faster than the
- * libpng loader), for the shapes it takes: 8-bit grey, grey + alpha, RGB, RGBA, not
- * interlaced, no palette, transparency key, profile or EXIF. NULL: not such a PNG, or one it
- * finds wrong: libvips' own loader reads it (or says what is wrong). Else a new reference. */
-VipsImage *content_png_fast(const void *bytes, size_t len, const struct content_probe *probe);
-
 /* post.c: the post's step chain, its next job at run_at_ms (in the caller's transaction). */
 MUST_USE enum err content_post_queue_step(struct store *s, int64_t post_id, int64_t run_at_ms,
                                           int64_t now_ms);

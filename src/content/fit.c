@@ -5,10 +5,13 @@
  * padding or by an attention crop), a width of 320..1440, JPEG at the highest quality that
  * stays under the size cap.
  *
- * Where the time goes: vips_thumbnail_source() decodes with shrink-on-load (libjpeg's DCT
- * scaling, WebP's and HEIF's own), reads sequentially and streams through the pipeline, so a
- * 6000x4000 JPEG is never whole in memory; PNG has no shrink-on-load and is read by the PNG
- * decoder of pngdec.c when it can be (faster than libpng), then thumbnailed from memory.
+ * Where the time goes: vips_thumbnail_source() decodes with shrink-on-load (WebP's and
+ * HEIF's own), reads sequentially and streams through the pipeline; a JPEG is loaded with the
+ * DCT shrink sharp picks (jpeg_shrink(): 4 for a 6000x4000 letterboxed to 1080 wide, where
+ * libvips' thumbnail would take 2), so a large JPEG is never whole in memory. PNG has no
+ * shrink-on-load: libvips reads it through libpng and zlib, and inflating is most of its time
+ * (a whole-stream libdeflate decoder was tried, commit "content: PNG decoded by pngdec.c": 7-10%
+ * faster on a 4000x4000, but 75 MB more at peak and slower on small ones, so not kept).
  * Libvips errors are translated here, once: a malformed file is ERR_INVALID with libvips'
  * words, never a crash (the loaders run with fail_on=error; pixels are capped from the header
  * before any decoding).
@@ -242,18 +245,17 @@ static int jpeg_shrink(const struct plan *pl)
     return factor > 1 && (int)shrink == factor ? factor / 2 : factor;
 }
 
-/* The decoded image, not yet resized, into *out (a new reference); 0 or -1. A PNG our
- * decoder takes comes whole from memory; a JPEG with sharp's shrink-on-load; the rest (and
- * a PNG left to libvips) streamed by libvips' loader through vips_thumbnail_source(), in
- * which case *out is NULL. */
+/* A JPEG that sharp would shrink on load, so loaded, into *out (a new reference); 0 or -1.
+ * Anything else (a JPEG read at full size, PNG, WebP, HEIF) is streamed by libvips' loader
+ * through vips_thumbnail_source(), with *out NULL. */
 static int load(const void *bytes, size_t len, const struct plan *pl, VipsImage **out)
 {
-    *out = content_png_fast(bytes, len, pl->probe);
-    if (*out || strcmp(pl->probe->format, "jpeg") != 0)
+    *out = NULL;
+    int shrink = strcmp(pl->probe->format, "jpeg") == 0 ? jpeg_shrink(pl) : 1;
+    if (shrink == 1)
         return 0;
-    return vips_jpegload_buffer((void *)(uintptr_t)bytes, len, out, "shrink", jpeg_shrink(pl),
-                                "fail_on", VIPS_FAIL_ON_ERROR, "access", VIPS_ACCESS_SEQUENTIAL,
-                                NULL);
+    return vips_jpegload_buffer((void *)(uintptr_t)bytes, len, out, "shrink", shrink, "fail_on",
+                                VIPS_FAIL_ON_ERROR, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
 }
 
 /* The decoded, upright, sRGB image at the plan's size (keep, crop) or fitted inside it (pad,
