@@ -10,8 +10,8 @@
  * DCT shrink sharp picks (jpeg_shrink(): 4 for a 6000x4000 letterboxed to 1080 wide, where
  * libvips' thumbnail would take 2), so a large JPEG is never whole in memory. PNG has no
  * shrink-on-load: libvips reads it through libpng and zlib, and inflating is most of its time
- * (a whole-stream libdeflate decoder was tried, commit "content: PNG decoded by pngdec.c": 7-10%
- * faster on a 4000x4000, but 75 MB more at peak and slower on small ones, so not kept).
+ * (a whole-stream libdeflate decoder was tried, commit "content: PNG decoded by pngdec.c":
+ * 7-10% faster on a 4000x4000, but 75 MB more at peak and slower on small ones: not kept).
  * Libvips errors are translated here, once: a malformed file is ERR_INVALID with libvips'
  * words, never a crash (the loaders run with fail_on=error; pixels are capped from the header
  * before any decoding).
@@ -69,10 +69,8 @@ enum err content_fit_mode_parse(const char *s, enum content_fit_mode *out)
     static const struct {
         const char *name;
         enum content_fit_mode mode;
-    } names[] = {{"pad", CONTENT_FIT_PAD},
-                 {"letterbox", CONTENT_FIT_PAD},
-                 {"blur", CONTENT_FIT_BLUR},
-                 {"crop", CONTENT_FIT_CROP},
+    } names[] = {{"pad", CONTENT_FIT_PAD},   {"letterbox", CONTENT_FIT_PAD},
+                 {"blur", CONTENT_FIT_BLUR}, {"crop", CONTENT_FIT_CROP},
                  {"attention", CONTENT_FIT_CROP}};
     for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(s, names[i].name) == 0) {
@@ -97,17 +95,15 @@ static int clamp_width(int w)
 {
     if (w <= 0)
         return CONTENT_WIDTH_DEFAULT;
-    return w < CONTENT_WIDTH_MIN   ? CONTENT_WIDTH_MIN
-           : w > CONTENT_WIDTH_MAX ? CONTENT_WIDTH_MAX
-                                   : w;
+    return w < CONTENT_WIDTH_MIN ? CONTENT_WIDTH_MIN : w > CONTENT_WIDTH_MAX ? CONTENT_WIDTH_MAX : w;
 }
 
 /* The height for width w at ratio r, moved into the allowed range if rounding left it. */
 static int height_for(int w, double r)
 {
     int h = (int)lround(w / r);
-    int h_max = (w * 5) / 4;           /* w/h >= 0.8 */
-    int h_min = (w * 100 + 190) / 191; /* w/h <= 1.91, rounded up */
+    int h_max = (w * 5) / 4;              /* w/h >= 0.8 */
+    int h_min = (w * 100 + 190) / 191;    /* w/h <= 1.91, rounded up */
     return h < h_min ? h_min : h > h_max ? h_max : h < 1 ? 1 : h;
 }
 
@@ -119,7 +115,7 @@ void content_fit_plan(int w, int h, const struct content_fit_opts *o, const char
     double r = src;
     bool keep = ratio_allowed(w, h);
     if (o->ratio > 0) {
-        r = o->ratio < CONTENT_RATIO_MIN   ? CONTENT_RATIO_MIN
+        r = o->ratio < CONTENT_RATIO_MIN ? CONTENT_RATIO_MIN
             : o->ratio > CONTENT_RATIO_MAX ? CONTENT_RATIO_MAX
                                            : o->ratio;
         keep = llabs((int64_t)lround(W / src) - height_for(W, r)) <= 1;
@@ -213,9 +209,8 @@ enum err content_probe_image(const void *bytes, size_t len, struct content_probe
                        vips_image_get_interpretation(img) == VIPS_INTERPRETATION_CMYK;
     g_object_unref(img);
     if ((int64_t)out->width * out->height > CONTENT_MAX_PIXELS) {
-        snprintf(why, CONTENT_WHY_MAX,
-                 "the image is %dx%d (%lld megapixels); at most %lld are taken", out->width,
-                 out->height, (long long)out->width * out->height / 1000000,
+        snprintf(why, CONTENT_WHY_MAX, "the image is %dx%d (%lld megapixels); at most %lld are taken",
+                 out->width, out->height, (long long)out->width * out->height / 1000000,
                  CONTENT_MAX_PIXELS / 1000000);
         return ERR_TOO_LARGE;
     }
@@ -301,8 +296,8 @@ static int thumbnail(const void *bytes, size_t len, const struct plan *pl, VipsI
 static int blur_fill(const struct plan *pl, VipsImage *fitted, VipsImage **t, VipsImage **out)
 {
     int sw = pl->width / BLUR_SHRINK, sh = pl->height / BLUR_SHRINK;
-    int rc = vips_thumbnail_image(fitted, &t[0], sw > 0 ? sw : 1, "height", sh > 0 ? sh : 1, "crop",
-                                  VIPS_INTERESTING_CENTRE, "size", VIPS_SIZE_BOTH, NULL);
+    int rc = vips_thumbnail_image(fitted, &t[0], sw > 0 ? sw : 1, "height", sh > 0 ? sh : 1,
+                                  "crop", VIPS_INTERESTING_CENTRE, "size", VIPS_SIZE_BOTH, NULL);
     if (rc == 0)
         rc = vips_gaussblur(t[0], &t[1], BLUR_SIGMA, NULL);
     if (rc == 0)
@@ -348,9 +343,9 @@ static int build(const void *bytes, size_t len, const struct plan *pl, VipsImage
 
 static int encode(VipsImage *img, int quality, void **buf, size_t *len)
 {
-    return vips_jpegsave_buffer(img, buf, len, "Q", quality, "strip", TRUE, "optimize_coding", TRUE,
-                                "subsample_mode", VIPS_FOREIGN_SUBSAMPLE_ON, "interlace", FALSE,
-                                NULL);
+    return vips_jpegsave_buffer(img, buf, len, "Q", quality, "strip", TRUE, "optimize_coding",
+                                TRUE, "subsample_mode", VIPS_FOREIGN_SUBSAMPLE_ON, "interlace",
+                                FALSE, NULL);
 }
 
 /* Encodes at the first quality, stepping down until the JPEG fits. */
@@ -359,7 +354,7 @@ static enum err encode_fitting(const void *bytes, size_t len, const struct plan 
 {
     size_t max = pl->o->max_bytes ? pl->o->max_bytes : CONTENT_JPEG_MAX_BYTES;
     int q = pl->o->quality > 0 && pl->o->quality <= CONTENT_QUALITY_MAX ? pl->o->quality
-                                                                        : CONTENT_QUALITY_MAX;
+                                                                         : CONTENT_QUALITY_MAX;
     for (;; q -= CONTENT_QUALITY_STEP) {
         VipsImage *img = NULL;
         void *buf = NULL;
@@ -382,8 +377,8 @@ static enum err encode_fitting(const void *bytes, size_t len, const struct plan 
             if (n > max) {
                 g_free(buf);
                 snprintf(why, CONTENT_WHY_MAX,
-                         "the JPEG is still %zu bytes at quality %d; at most %zu are allowed", n, q,
-                         max);
+                         "the JPEG is still %zu bytes at quality %d; at most %zu are allowed", n,
+                         q, max);
                 return ERR_TOO_LARGE;
             }
             out->jpeg = buf;
@@ -444,5 +439,6 @@ char *content_fit_decision_json(struct arena *a, const struct content_fit_decisi
                         "\"srgb_converted\":%s,\"metadata\":\"stripped\",\"ms\":%lld}",
                         d->format ? d->format : "", d->src_width, d->src_height, d->src_ratio,
                         d->orientation, d->action ? d->action : "", d->width, d->height, d->ratio,
-                        d->quality, d->bytes, d->had_profile ? "true" : "false", (long long)d->ms);
+                        d->quality, d->bytes, d->had_profile ? "true" : "false",
+                        (long long)d->ms);
 }
