@@ -5,10 +5,13 @@
  * padding or by an attention crop), a width of 320..1440, JPEG at the highest quality that
  * stays under the size cap.
  *
- * Where the time goes: vips_thumbnail_source() decodes with shrink-on-load (libjpeg's DCT
- * scaling, WebP's and HEIF's own), reads sequentially and streams through the pipeline, so a
- * 6000x4000 JPEG is never whole in memory; PNG has no shrink-on-load and is read by the PNG
- * decoder of pngdec.c when it can be (faster than libpng), then thumbnailed from memory.
+ * Where the time goes: vips_thumbnail_source() decodes with shrink-on-load (WebP's and
+ * HEIF's own), reads sequentially and streams through the pipeline; a JPEG is loaded with the
+ * DCT shrink sharp picks (jpeg_shrink(): 4 for a 6000x4000 letterboxed to 1080 wide, where
+ * libvips' thumbnail would take 2), so a large JPEG is never whole in memory. PNG has no
+ * shrink-on-load: libvips reads it through libpng and zlib, and inflating is most of its time
+ * (a whole-stream libdeflate decoder was tried, commit "content: PNG decoded by pngdec.c":
+ * 7-10% faster on a 4000x4000, but 75 MB more at peak and slower on small ones: not kept).
  * Libvips errors are translated here, once: a malformed file is ERR_INVALID with libvips'
  * words, never a crash (the loaders run with fail_on=error; pixels are capped from the header
  * before any decoding).
@@ -156,22 +159,14 @@ static const char *format_of(const char *loader)
 /* Whether a JPEG has its end: an EOI (FF D9) after its last start of scan (FF DA; neither
  * can occur inside entropy-coded data, where every FF is stuffed). libvips 8.14 can lose a
  * truncation error raised on a worker thread and save a half-grey image, so a file cut short
- * is refused here instead. */
+ * is refused here instead. Read from the end: the last of the two markers decides (no SOS at
+ * all: libvips' header read says what is wrong), so a whole file costs a few bytes. */
 static bool jpeg_has_end(const unsigned char *p, size_t len)
 {
-    size_t sos = 0;
-    bool seen = false;
-    for (size_t i = 0; i + 1 < len; i++)
-        if (p[i] == 0xFF && p[i + 1] == 0xDA) {
-            sos = i;
-            seen = true;
-        }
-    if (!seen)
-        return true; /* no scan at all: libvips' header read says what is wrong */
-    for (size_t i = sos + 2; i + 1 < len; i++)
-        if (p[i] == 0xFF && p[i + 1] == 0xD9)
-            return true;
-    return false;
+    for (size_t i = len >= 2 ? len - 1 : 0; i > 0; i--)
+        if (p[i - 1] == 0xFF && (p[i] == 0xD9 || p[i] == 0xDA))
+            return p[i] == 0xD9;
+    return true;
 }
 
 enum err content_probe_image(const void *bytes, size_t len, struct content_probe *out,
@@ -232,6 +227,32 @@ struct plan {
     double bg[3];
 };
 
+/* The shrink-on-load factor sharp (0.35, fastShrinkOnLoad) gives libjpeg for this fit, so
+ * both do the same work: the largest of 8, 4, 2 within the common shrink, one step less when
+ * the shrink is exactly that integer (libjpeg's rounding). The common shrink is the larger
+ * axis' for pad and blur (contain), the smaller one's for crop and keep (cover). */
+static int jpeg_shrink(const struct plan *pl)
+{
+    double h = (double)pl->probe->width / pl->width, v = (double)pl->probe->height / pl->height;
+    bool contain = strcmp(pl->action, "pad") == 0 || strcmp(pl->action, "blur") == 0;
+    double shrink = contain ? fmax(h, v) : fmin(h, v);
+    int factor = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+    return factor > 1 && (int)shrink == factor ? factor / 2 : factor;
+}
+
+/* A JPEG that sharp would shrink on load, so loaded, into *out (a new reference); 0 or -1.
+ * Anything else (a JPEG read at full size, PNG, WebP, HEIF) is streamed by libvips' loader
+ * through vips_thumbnail_source(), with *out NULL. */
+static int load(const void *bytes, size_t len, const struct plan *pl, VipsImage **out)
+{
+    *out = NULL;
+    int shrink = strcmp(pl->probe->format, "jpeg") == 0 ? jpeg_shrink(pl) : 1;
+    if (shrink == 1)
+        return 0;
+    return vips_jpegload_buffer((void *)(uintptr_t)bytes, len, out, "shrink", shrink, "fail_on",
+                                VIPS_FAIL_ON_ERROR, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+}
+
 /* The decoded, upright, sRGB image at the plan's size (keep, crop) or fitted inside it (pad,
  * blur), without alpha. t: the caller's local array (8 slots from index 0). */
 static int thumbnail(const void *bytes, size_t len, const struct plan *pl, VipsImage **t)
@@ -240,7 +261,7 @@ static int thumbnail(const void *bytes, size_t len, const struct plan *pl, VipsI
     VipsSize size = keep ? VIPS_SIZE_FORCE : VIPS_SIZE_BOTH;
     VipsInteresting interesting = crop ? VIPS_INTERESTING_ATTENTION : VIPS_INTERESTING_NONE;
     const char *export_profile = pl->probe->has_profile ? "srgb" : NULL;
-    int rc = content_png_fast(bytes, len, pl->probe, &t[0]);
+    int rc = load(bytes, len, pl, &t[0]);
     if (rc == 0 && t[0])
         rc = vips_thumbnail_image(t[0], &t[1], pl->width, "height", pl->height, "size", size,
                                   "crop", interesting, export_profile ? "export_profile" : NULL,

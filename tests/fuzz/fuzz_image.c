@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/fuzz_image.c - content_probe_image() and content_fit_image() on arbitrary bytes,
  * as an upload or a download reaches them: the format sniffing, libvips' loaders (JPEG, PNG
- * through pngdec.c or libvips, WebP, HEIF), the pixel cap, the pipeline and the encoder.
+ * through libvips, WebP, HEIF), the pixel cap, the pipeline and the encoder.
  *
  * Properties: never crashes, hangs or reads past the input; every refusal is ERR_INVALID or
  * ERR_TOO_LARGE with words in why; a success is a JPEG (FF D8 ... FF D9) within the size cap

@@ -284,6 +284,47 @@ static void test_orientation_and_metadata(void **state)
     g_free(in.p);
 }
 
+/* A JPEG large enough to be shrunk on load (sharp's factor 2 here, a 3.7 shrink) is still turned
+ * upright before it is padded: a 2000 x 5000 picture, stored so or stored on its side with
+ * orientation 6, is padded left and right (blue at x = 10), its content in the middle. */
+static void test_orientation_shrunk_on_load(void **state)
+{
+    (void)state;
+    static const struct {
+        int w, h, orientation;
+    } cases[] = {{2000, 5000, 1}, {5000, 2000, 6}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        VipsImage *img = picture(cases[i].w, cases[i].h, false), *copy = NULL;
+        assert_int_equal(vips_copy(img, &copy, NULL), 0);
+        vips_image_set_int(copy, VIPS_META_ORIENTATION, cases[i].orientation);
+        struct buffer in = {0};
+        assert_int_equal(vips_jpegsave_buffer(copy, &in.p, &in.len, "Q", 90, NULL), 0);
+        g_object_unref(copy);
+        g_object_unref(img);
+        struct content_fit_opts o = {.mode = CONTENT_FIT_PAD, .pad = {0, 0, 255}, .has_pad = true};
+        struct content_fitted f;
+        char why[CONTENT_WHY_MAX];
+        assert_int_equal(content_fit_image(in.p, in.len, &o, &f, why), ERR_OK);
+        assert_string_equal(f.d.action, "pad");
+        VipsImage *out = vips_image_new_from_buffer(f.jpeg, f.len, "", NULL);
+        assert_non_null(out);
+        assert_int_equal(vips_image_get_width(out), 1080);
+        assert_int_equal(vips_image_get_height(out), 1350);
+        double *edge = NULL, *middle = NULL;
+        int n = 0;
+        assert_int_equal(vips_getpoint(out, &edge, &n, 10, 675, NULL), 0);
+        assert_int_equal(vips_getpoint(out, &middle, &n, 540, 675, NULL), 0);
+        assert_int_equal(n, 3);
+        assert_true(edge[0] < 10 && edge[1] < 10 && edge[2] > 245);       /* the pad */
+        assert_true(middle[0] > 60 || middle[1] > 60 || middle[2] < 190); /* not the pad */
+        g_free(edge);
+        g_free(middle);
+        g_object_unref(out);
+        content_fitted_release(&f);
+        g_free(in.p);
+    }
+}
+
 /* An image with an embedded (non-sRGB) profile comes out sRGB without the profile. */
 static void test_profile_converted(void **state)
 {
@@ -456,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_ratios),
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_orientation_and_metadata),
+        cmocka_unit_test(test_orientation_shrunk_on_load),
         cmocka_unit_test(test_profile_converted),
         cmocka_unit_test(test_size_cap_steps_quality),
         cmocka_unit_test(test_pixel_cap),
